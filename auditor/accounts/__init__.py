@@ -1,0 +1,1 @@
+"""Users, roles, API keys and the audit log of administrative actions."""

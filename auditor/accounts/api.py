@@ -1,0 +1,1 @@
+"""JSON API routes of accounts (none public yet: keys are issued by admins in the UI or CLI)."""

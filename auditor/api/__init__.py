@@ -1,0 +1,208 @@
+"""The JSON API blueprint: declared routes, pydantic bodies, scopes, idempotency, OpenAPI."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, json, request
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from auditor.auth import check_scope
+from auditor.errors import ApiError, validation_errors
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class RouteSpec:
+    """What the OpenAPI document says of one route."""
+
+    rule: str
+    methods: tuple[str, ...]
+    endpoint: str
+    summary: str
+    scope: str | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    raw_body: str | None = None
+
+
+ROUTES: list[RouteSpec] = []
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _depth_ok(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return True
+
+
+def parse_json_body() -> Any:
+    """The request's JSON, refusing non-JSON, malformed and over-deep documents with 400."""
+    if not request.is_json:
+        raise ApiError(415, "Unsupported Media Type", "send the body as application/json")
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise ApiError(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:
+        raise ApiError(400, "Bad Request", f"the body is not valid JSON: {exc}") from None
+    if not _depth_ok(data):
+        raise ApiError(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    data = parse_json_body()
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "Invalid request", "the body does not match the schema",
+                       errors=validation_errors(exc)) from None
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise ApiError(422, "Invalid query", "the query string does not match the schema",
+                       errors=validation_errors(exc)) from None
+
+
+def _render(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, tuple):
+        result, status = result
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json", exclude_none=False)
+    return Response(json.dumps(result, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def route(
+    rule: str,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+    scope: str | None,
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    tags: tuple[str, ...] = (),
+    raw_body: str | None = None,
+) -> Callable:
+    """Declare an API route: its scope, body and query models and response model.
+
+    The handler gets ``principal`` and, when declared, ``body`` and ``query`` keyword arguments.
+    """
+
+    def deco(fn: Callable) -> Callable:
+        @wraps(fn)
+        def view(**kwargs: Any) -> Response:
+            principal = check_scope(scope)
+            if body is not None:
+                kwargs["body"] = _parse_body(body)
+            if query is not None:
+                kwargs["query"] = _parse_query(query)
+            idem = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+            if idem and principal is not None:
+                from auditor.idempotency import replay_or_run
+
+                return replay_or_run(principal.actor, idem, lambda: _render(fn(principal=principal, **kwargs), status))
+            return _render(fn(principal=principal, **kwargs), status)
+
+        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=list(methods))
+        ROUTES.append(RouteSpec(rule, methods, fn.__name__, summary, scope, body, query,
+                                {status: response}, tags, raw_body))
+        view.required_scope = scope  # type: ignore[attr-defined]
+        return view
+
+    return deco
+
+
+def request_fingerprint() -> str:
+    """SHA-256 of method, path and body: tells a replay from a different request."""
+    h = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n")
+    h.update(request.get_data(cache=True))
+    return h.hexdigest()
+
+
+_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document generated from the declared routes and their models."""
+    from pydantic.json_schema import models_json_schema
+
+    models = {m for r in ROUTES for m in (r.body, r.query, *r.responses.values()) if m is not None}
+    _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+                                 ref_template="#/components/schemas/{model}")
+    schemas = defs.get("$defs", {})
+    problem_ref = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    schemas["Problem"] = {"type": "object", "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}},
+        "required": ["title", "status"]}
+    paths: dict[str, Any] = {}
+    for r in ROUTES:
+        path = bp.url_prefix + _PARAM.sub(r"{\1}", r.rule)
+        for method in r.methods:
+            op: dict[str, Any] = {"operationId": r.endpoint, "summary": r.summary, "tags": list(r.tags)}
+            params = [{"name": n, "in": "path", "required": True,
+                       "schema": {"type": "integer" if f"<int:{n}>" in r.rule else "string"}}
+                      for n in _PARAM.findall(r.rule)]
+            if r.query is not None:
+                qs = r.query.model_json_schema()
+                for name, prop in qs.get("properties", {}).items():
+                    params.append({"name": name, "in": "query", "required": name in qs.get("required", []),
+                                   "schema": prop})
+            if params:
+                op["parameters"] = params
+            if r.body is not None:
+                op["requestBody"] = {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{r.body.__name__}"}}}}
+            elif r.raw_body:
+                op["requestBody"] = {"required": True, "content": {r.raw_body: {"schema": {"type": "string"}}}}
+            responses: dict[str, Any] = {}
+            for code, model in r.responses.items():
+                schema = {"$ref": f"#/components/schemas/{model.__name__}"} if model else {"type": "object"}
+                responses[str(code)] = {"description": "success", "content": {"application/json": {"schema": schema}}}
+            for code, text in ((400, "bad request"), (401, "no or unknown API key"), (403, "scope or role missing"),
+                               (404, "not found"), (413, "body too large"), (415, "not JSON"),
+                           (422, "invalid body")):
+                responses[str(code)] = {"description": text, **problem_ref}
+            op["responses"] = responses
+            if r.scope:
+                op["security"] = [{"bearer": []}]
+                op["x-scope"] = r.scope
+            paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Auditor API", "version": "1"},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
