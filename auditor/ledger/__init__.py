@@ -1,0 +1,1 @@
+"""Ledger area of the service."""

@@ -1,0 +1,74 @@
+"""Dialect-specific statements: the append lock, insert-or-ignore, upsert, chunked IN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from consent_ledger.schema import lock
+
+# pg_advisory_xact_lock key: ASCII "ledger" as an integer, so it does not collide by accident.
+ADVISORY_KEY = int.from_bytes(b"ledger", "big")
+SQLITE_CACHE_KIB = 16384
+CHUNK = 5000  # bound parameters per IN list: under SQLite's 32,766 and PostgreSQL's 65,535
+
+
+def take_append_lock(conn: Connection, now: str) -> None:
+    """Serialise appenders until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the transaction's FIRST statement
+    is a write, so SQLite takes the write lock at once (waiting on busy_timeout) instead of
+    upgrading a read lock later, which could deadlock with another reader-turned-writer.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
+        return
+    conn.execute(lock.update().where(lock.c.id == 1).values(locked_at=now))
+    if not conn.info.get("ledger_cache"):
+        # Appends touch four B-trees at random keys; SQLite's default 2 MB page cache makes a
+        # large ledger re-read index pages on every batch. Set once per pooled connection.
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        conn.info["ledger_cache"] = True
+
+
+def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple],
+                conflict: str = "") -> None:
+    """Plain executemany on the DBAPI cursor: no per-row SQLAlchemy processing (the hot path).
+
+    ``conflict`` is an ON CONFLICT clause; SQLite and PostgreSQL spell it the same way.
+    """
+    if not rows:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names are our constants
+           f"VALUES ({', '.join([mark] * len(columns))}) {conflict}")
+    conn.exec_driver_sql(sql, rows)
+
+
+def select_in(conn: Connection, sql: str, values: Sequence[Any], params: tuple = ()) -> list[tuple]:
+    """Rows of ``sql`` (ending in ``IN``) for every value, in chunks of bound parameters.
+
+    ``sql`` is written with ``?`` for ``params``; it is adapted to the driver's style.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    if mark != "?":
+        sql = sql.replace("?", mark)
+    out: list[tuple] = []
+    for part in chunks(values):
+        out.extend(conn.exec_driver_sql(f"{sql} ({', '.join([mark] * len(part))})", (*params, *part)).fetchall())
+    return out
+
+
+def upsert_sql(keys: Sequence[str], columns: Sequence[str]) -> str:
+    """ON CONFLICT (keys) DO UPDATE SET every other column to the new value."""
+    return (f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys))
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of at most ``size`` items."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,134 @@
+"""Streaming import of consent events from CSV or JSON Lines, in constant memory."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from consent_ledger.events import EventIn, Evidence
+
+EVIDENCE_FIELDS = ("source_url", "ip", "user_agent", "notice_version", "notice_sha256",
+                   "separate_document", "pre_ticked", "bundled")
+EVENT_FIELDS = ("type", "subject", "pseudonym", "channel", "purpose", "controller", "jurisdiction",
+                "legal_basis", "method", "claimed_at", "expires_at", "reason")
+COLUMNS = EVENT_FIELDS + EVIDENCE_FIELDS
+REQUIRED = ("type", "channel", "purpose")
+_FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": None}
+
+
+class UnusableInput(ValueError):
+    """The file cannot be imported at all (wrong header, not CSV/JSONL); says why."""
+
+
+@dataclass
+class Row:
+    """One input record: its line number, and the event or why it is bad."""
+
+    line: int
+    event: EventIn | None
+    error: str | None = None
+
+
+def _flag(value: Any, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    try:
+        return _FLAGS[str(value).strip().lower()]
+    except KeyError:
+        raise ValueError(f"{name}: not true/false") from None
+
+
+def event_from_mapping(data: dict[str, Any]) -> EventIn:
+    """An EventIn from flat CSV columns or an API-shaped object (``evidence`` nested or flat)."""
+    unknown = set(data) - set(COLUMNS) - {"evidence"}
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    nested = data.get("evidence") or {}
+    if not isinstance(nested, dict):
+        raise ValueError("evidence: not an object")
+    extra = set(nested) - set(EVIDENCE_FIELDS)
+    if extra:
+        raise ValueError(f"unknown evidence field(s): {', '.join(sorted(extra))}")
+    ev = {k: (nested.get(k) if k in nested else data.get(k)) for k in EVIDENCE_FIELDS}
+    for k in ("separate_document", "pre_ticked", "bundled"):
+        ev[k] = _flag(ev[k], k)
+    ev = {k: (None if v == "" else v) for k, v in ev.items()}
+    fields = {k: (None if data.get(k) == "" else data.get(k)) for k in EVENT_FIELDS}
+    for k in REQUIRED:
+        if not fields[k]:
+            raise ValueError(f"{k}: missing")
+    for k, v in fields.items():
+        if v is not None and not isinstance(v, str):
+            raise ValueError(f"{k}: not a string")
+    evidence = Evidence(**ev) if any(v is not None for v in ev.values()) else None
+    return EventIn(**fields, evidence=evidence)
+
+
+def read_csv(stream: IO[str]) -> Iterator[Row]:
+    """Rows of a CSV file with a header of COLUMNS (any order, any subset with the required)."""
+    reader = csv.DictReader(stream)
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise UnusableInput(f"the CSV header row cannot be read ({exc})") from None
+    if not header:
+        raise UnusableInput("the CSV file is empty (no header row)")
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        raise UnusableInput(f"unknown CSV column(s): {', '.join(unknown)}; expected {', '.join(COLUMNS)}")
+    missing = [c for c in REQUIRED if c not in header]
+    if missing or ("subject" not in header and "pseudonym" not in header):
+        raise UnusableInput(f"the CSV header lacks {', '.join(missing) or 'subject or pseudonym'}")
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # A broken line (a stray carriage return, an unterminated quote) is one bad row;
+            # the reader goes on with the next line.
+            yield Row(reader.line_num, None, f"unreadable CSV: {exc}")
+            continue
+        line = reader.line_num
+        if None in record:
+            yield Row(line, None, "more fields than the header has")
+            continue
+        try:
+            yield Row(line, event_from_mapping(record))
+        except ValueError as exc:
+            yield Row(line, None, str(exc))
+
+
+def read_jsonl(stream: IO[str]) -> Iterator[Row]:
+    """Rows of a JSON Lines file: one event object per line, blank lines skipped."""
+    for line, text in enumerate(stream, 1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                exc = ValueError("nested too deeply")
+            if line == 1:
+                raise UnusableInput(f"line 1 is not JSON ({exc}); is this a JSON Lines file?") from None
+            yield Row(line, None, f"not JSON: {exc}")
+            continue
+        if not isinstance(data, dict):
+            yield Row(line, None, "not a JSON object")
+            continue
+        try:
+            yield Row(line, event_from_mapping(data))
+        except (ValueError, TypeError) as exc:
+            yield Row(line, None, str(exc))
+
+
+def read_rows(stream: IO[str], fmt: str) -> Iterator[Row]:
+    """Rows of ``stream`` in ``csv`` or ``jsonl`` format."""
+    if fmt == "csv":
+        return read_csv(stream)
+    if fmt == "jsonl":
+        return read_jsonl(stream)
+    raise UnusableInput(f"unknown format {fmt!r}")

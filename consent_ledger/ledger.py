@@ -1,0 +1,481 @@
+"""The consent ledger: append, look up, erase, checkpoint, prove, verify."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import Connection, Engine
+
+from consent_ledger import db, projection
+from consent_ledger.events import (
+    ALL_TYPES,
+    Appended,
+    ConsentState,
+    EventIn,
+    InvalidEvent,
+    VerifyReport,
+    _Bad,
+    check_pseudonym,
+    event_body,
+    evidence_dict,
+    format_time,
+    parse_time,
+)
+from consent_ledger.identifiers import (
+    InvalidIdentifier,
+    is_pseudonym,
+    normalise_identifier,
+    pseudonym,
+)
+from consent_ledger.merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    Node,
+    consistency_plan,
+    frontier_nodes,
+    inclusion_plan,
+    resolve,
+)
+from consent_ledger.proofs import checkpoint_message, key_id
+from consent_ledger.schema import (
+    STATE_COLUMNS,
+    checkpoints,
+    events,
+    identities,
+    states,
+    subject_keys,
+)
+from consent_ledger.vault import derive_kek, seal, unseal
+
+_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_sha256 = hashlib.sha256
+FORMAT_VERSION = 1
+EVENT_COLUMNS = tuple(c.name for c in events.columns)
+_UPSERT = db.upsert_sql(("pseudonym", "channel", "purpose"), STATE_COLUMNS)
+_SELECT_STATES = f"SELECT {', '.join(STATE_COLUMNS)} FROM ledger_states"  # noqa: S608 - constants
+_state_tuple = itemgetter(*STATE_COLUMNS)
+
+
+class LedgerError(RuntimeError):
+    """The stored ledger cannot serve a request (a node is missing: run ``verify``)."""
+
+
+_BODY_KEYS = frozenset(("type", "channel", "purpose", "controller", "jurisdiction", "legal_basis", "method",
+                        "evidence", "claimed_at", "expires_at", "reason", "pseudonym"))
+_TAILS = {t: "," + _dumps({"type": t, "v": FORMAT_VERSION})[1:] for t in ALL_TYPES}
+
+
+def encode_parts(body: dict[str, Any], actor: str) -> tuple[str, str]:
+    """The event's canonical JSON before and after the two fields known only under the lock.
+
+    JCS sorts keys (RFC 8785 §3.2.3): every key but ``type`` and ``v`` sorts before
+    ``recorded_at`` and ``seq``, so the lock only splices two values in instead of serialising
+    the whole event.
+    """
+    if body.keys() != _BODY_KEYS:
+        raise ValueError("unexpected event keys")
+    before = dict(body)
+    del before["type"]
+    before["actor"] = actor
+    return _dumps(before)[:-1] + ',"recorded_at":"', _TAILS[body["type"]]
+
+
+@dataclass
+class Prepared:
+    """Validated event bodies and sealed vault rows, ready for ``Ledger.commit``."""
+
+    bodies: list[dict[str, Any]]
+    parts: list[tuple[str, str]]  # canonical JSON around recorded_at and seq, see encode_parts
+    keys: list[tuple[str, bytes]]
+    ids: list[tuple[str, bytes]]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Ledger:
+    """An append-only, Merkle-hashed consent ledger on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, ledger_key: bytes, signing_key: Ed25519PrivateKey, *,
+                 checkpoint_every_events: int = 1000, checkpoint_every_seconds: float = 300,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.engine = engine
+        self._key = ledger_key
+        self._kek = derive_kek(ledger_key)
+        self.signing_key = signing_key
+        self.public_key = signing_key.public_key()
+        self.key_id = key_id(self.public_key)
+        self.public_key_pem = self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.checkpoint_every_events = checkpoint_every_events
+        self.checkpoint_every_seconds = checkpoint_every_seconds
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._head: Frontier | None = None  # committed right edge of the tree, a cache
+
+    # --- identifiers -----------------------------------------------------------------------
+
+    def pseudonym_of(self, raw: str, channel: str = "email") -> str:
+        """Normalise an identifier for ``channel`` and return its pseudonym."""
+        return pseudonym(self._key, normalise_identifier(raw, channel))
+
+    def _subject(self, raw_or_pseudonym: str) -> str:
+        if is_pseudonym(raw_or_pseudonym):
+            return raw_or_pseudonym
+        channel = "email" if "@" in raw_or_pseudonym else "sms"
+        return self.pseudonym_of(raw_or_pseudonym, channel)
+
+    def identity(self, pseudonym_: str) -> str | None:
+        """The identifier behind a pseudonym from the vault; None once erased or unknown."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(subject_keys.c.wrapped_key, identities.c.sealed)
+                .join(identities, identities.c.pseudonym == subject_keys.c.pseudonym)
+                .where(subject_keys.c.pseudonym == pseudonym_)).first()
+        return unseal(self._kek, pseudonym_, row[0], row[1]) if row else None
+
+    # --- appending -------------------------------------------------------------------------
+
+    def _validate(self, items: Sequence[EventIn]) -> tuple[list[dict], dict[str, str], list[dict]]:
+        bodies: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        vault: dict[str, str] = {}
+        key = self._key
+        for i, e in enumerate(items):
+            try:
+                if not isinstance(e, EventIn):
+                    raise _Bad("event", "not an EventIn")
+                body = event_body(e)
+                if (e.subject is None) == (e.pseudonym is None):
+                    raise _Bad("subject", "give either subject or pseudonym")
+                if e.subject is not None:
+                    try:
+                        norm = normalise_identifier(e.subject, e.channel)
+                    except InvalidIdentifier as exc:
+                        raise _Bad("subject", str(exc)) from None
+                    p = pseudonym(key, norm)
+                    vault.setdefault(p, norm)
+                else:
+                    p = check_pseudonym(e.pseudonym)
+                body["pseudonym"] = p
+                bodies.append(body)
+            except _Bad as bad:
+                errors.append({"index": i, "field": bad.field, "message": bad.message})
+        return bodies, vault, errors
+
+    def validate(self, items: Sequence[EventIn]) -> list[dict[str, Any]]:
+        """Per-item errors ({index, field, message}) that ``append`` would refuse; [] if none."""
+        return self._validate(items)[2]
+
+    def prepare(self, items: Sequence[EventIn], actor: str, *, keep_good: bool = False) -> Prepared:
+        """Validate, pseudonymise and seal new identities: the work that needs no lock.
+
+        Refuses the whole batch (InvalidEvent) unless ``keep_good``, which drops bad items
+        and lists them in ``errors``.
+        """
+        if not isinstance(actor, str) or not actor.strip() or len(actor) > 400:
+            raise ValueError("actor must be a non-empty string of at most 400 characters")
+        actor = actor.strip()
+        bodies, vault, errors = self._validate(items)
+        if errors and not keep_good:
+            raise InvalidEvent(errors)
+        keys, ids = self._seal_new(vault)
+        return Prepared(bodies, [encode_parts(b, actor) for b in bodies], keys, ids, errors)
+
+    def _seal_new(self, vault: dict[str, str]) -> tuple[list[tuple], list[tuple]]:
+        """Vault rows for subjects not yet in it (sealed before the lock: AES is not free)."""
+        if not vault:
+            return [], []
+        wanted = sorted(vault)
+        with self.engine.connect() as conn:
+            known = {r[0] for r in db.select_in(
+                conn, "SELECT pseudonym FROM ledger_subject_keys WHERE pseudonym IN", wanted)}
+        keys, ids = [], []
+        for p in wanted:
+            if p not in known:
+                wrapped, sealed = seal(self._kek, p, vault[p])
+                keys.append((p, wrapped))
+                ids.append((p, sealed))
+        return keys, ids
+
+    @contextmanager
+    def _locked(self) -> Iterator[tuple[Connection, Frontier, datetime]]:
+        """A write transaction holding the append lock, with the tree's committed right edge."""
+        now = self._clock()
+        with self.engine.begin() as conn:
+            db.take_append_lock(conn, format_time(now))
+            yield conn, self._frontier(conn), now
+
+    def append(self, items: Sequence[EventIn], actor: str) -> list[Appended]:
+        """Append events in one transaction; durable (committed) when this returns."""
+        if not items:
+            return []
+        return self.commit(self.prepare(items, actor))
+
+    def commit(self, prepared: Prepared) -> list[Appended]:
+        """Append prepared events in one locked transaction."""
+        if not prepared.bodies:
+            return []
+        with self._locked() as (conn, frontier, now):
+            db.insert_rows(conn, "ledger_subject_keys", ("pseudonym", "wrapped_key"), prepared.keys,
+                           "ON CONFLICT DO NOTHING")
+            db.insert_rows(conn, "ledger_identities", ("pseudonym", "sealed"), prepared.ids,
+                           "ON CONFLICT DO NOTHING")
+            out = self._append_locked(conn, frontier, now, prepared.bodies, prepared.parts)
+        self._head = frontier
+        return out
+
+    def append_stream(self, batches: Iterable[Sequence[EventIn]], actor: str, *,
+                      keep_good: bool = True) -> Iterator[tuple[list[Appended], list[dict[str, Any]]]]:
+        """Append batch after batch, preparing the next one while the current one is written.
+
+        Yields (appended, errors) per batch; each batch is its own transaction. The database
+        releases the GIL while it writes, so validation and sealing overlap with the I/O.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="ledger-prepare") as pool:
+            it = iter(batches)
+            first = next(it, None)
+            pending = None if first is None else pool.submit(self.prepare, first, actor, keep_good=keep_good)
+            while pending is not None:
+                prepared = pending.result()
+                nxt = next(it, None)
+                pending = None if nxt is None else pool.submit(self.prepare, nxt, actor, keep_good=keep_good)
+                yield self.commit(prepared), prepared.errors
+
+    def _append_locked(self, conn: Connection, frontier: Frontier, now: datetime,
+                       bodies: list[dict[str, Any]], parts: list[tuple[str, str]]) -> list[Appended]:
+        recorded = format_time(now)
+        seq = frontier.size
+        rows, evs, out = [], [], []
+        push = frontier.append
+        for body, (head, tail) in zip(bodies, parts, strict=True):
+            seq += 1
+            text = f'{head}{recorded}","seq":{seq}{tail}'
+            lh = _sha256(b"\x00" + text.encode()).digest()
+            rows.append((seq, body["pseudonym"], body["type"], body["channel"], body["purpose"], text,
+                         lh, b"".join(push(lh)), recorded))
+            evs.append({**body, "seq": seq, "recorded_at": recorded})
+            out.append(Appended(seq, body["pseudonym"], lh.hex(), recorded))
+        db.insert_rows(conn, "ledger_events", EVENT_COLUMNS, rows)
+        self._project(conn, evs)
+        self._maybe_checkpoint(conn, frontier, now)
+        return out
+
+    def _project(self, conn: Connection, evs: list[dict[str, Any]]) -> None:
+        """Update the current-state rows of the pseudonyms touched, in the append's transaction."""
+        current = self._load_rows(conn, sorted({e["pseudonym"] for e in evs}))
+        changed: dict[int, dict[str, Any]] = {}  # the rows to write, once each
+        apply = projection.apply
+        for e in evs:
+            rows = current.setdefault(e["pseudonym"], {})
+            for key in apply(rows, e):
+                row = rows[key]
+                changed[id(row)] = row
+        # No ordering needed against deadlocks: the append lock admits one writer at a time.
+        db.insert_rows(conn, "ledger_states", STATE_COLUMNS, [_state_tuple(r) for r in changed.values()],
+                       _UPSERT)
+
+    def _load_rows(self, conn: Connection, ps: list[str]) -> dict[str, dict[tuple[str, str], dict]]:
+        found: dict[str, dict[tuple[str, str], dict]] = {}
+        for row in db.select_in(conn, _SELECT_STATES + " WHERE pseudonym IN", ps):
+            d = dict(zip(STATE_COLUMNS, row, strict=True))
+            d["confirmed"], d["evidence_complete"] = bool(d["confirmed"]), bool(d["evidence_complete"])
+            found.setdefault(d["pseudonym"], {})[(d["channel"], d["purpose"])] = d
+        return found
+
+    def erase(self, raw_or_pseudonym: str, actor: str, reason: str | None = None) -> Appended:
+        """Destroy the subject's vault key and identity, and append ``erased``."""
+        if not isinstance(actor, str) or not actor.strip() or len(actor) > 400:
+            raise ValueError("actor must be a non-empty string of at most 400 characters")
+        actor = actor.strip()
+        p = self._subject(raw_or_pseudonym)
+        body = {"type": "erased", "channel": "*", "purpose": "*", "controller": None,
+                "jurisdiction": None, "legal_basis": None, "method": None,
+                "evidence": evidence_dict(None), "claimed_at": None, "expires_at": None,
+                "reason": (reason or "").strip()[:500] or None, "pseudonym": p}
+        with self.engine.connect() as conn:
+            known = conn.scalar(sa.select(events.c.seq).where(events.c.pseudonym == p).limit(1))
+        if known is None:
+            raise LookupError("the ledger holds no events for this subject")
+        with self._locked() as (conn, frontier, now):
+            conn.execute(subject_keys.delete().where(subject_keys.c.pseudonym == p))
+            conn.execute(identities.delete().where(identities.c.pseudonym == p))
+            [done] = self._append_locked(conn, frontier, now, [body], [encode_parts(body, actor)])
+        self._head = frontier
+        return done
+
+    # --- the tree --------------------------------------------------------------------------
+
+    def _size(self, conn: Connection) -> int:
+        return conn.scalar(sa.select(sa.func.max(events.c.seq))) or 0
+
+    def _frontier(self, conn: Connection) -> Frontier:
+        size = self._size(conn)
+        cached = self._head
+        if cached is not None and cached.size == size:
+            return cached.copy()
+        nodes = frontier_nodes(size)
+        got = self._nodes(conn, nodes)
+        return Frontier(size, [got[n] for n in nodes])
+
+    def _nodes(self, conn: Connection, nodes: list[Node]) -> dict[Node, bytes]:
+        """Stored node hashes: level 0 is a leaf hash; level l > 0 sits in the completing row."""
+        where = {n: (n[1] + 1) << n[0] for n in nodes}
+        rows: dict[int, tuple[bytes, bytes]] = {}
+        for part in db.chunks(sorted(set(where.values()))):
+            for seq, lh, blob in conn.execute(sa.select(events.c.seq, events.c.leaf_hash, events.c.nodes)
+                                              .where(events.c.seq.in_(part))):
+                rows[seq] = (bytes(lh), bytes(blob))
+        out = {}
+        for (level, index), seq in where.items():
+            row = rows.get(seq)
+            h = None if row is None else row[0] if level == 0 else row[1][32 * (level - 1):32 * level]
+            if not h or len(h) != 32:
+                raise LedgerError(f"stored node ({level}, {index}) is missing at seq {seq}; run verify")
+            out[(level, index)] = h
+        return out
+
+    def _root(self, conn: Connection, size: int) -> bytes:
+        if size == 0:
+            return EMPTY_ROOT
+        return resolve([frontier_nodes(size)], lambda ns: self._nodes(conn, ns))[0]
+
+    def size(self) -> int:
+        """Number of events."""
+        with self.engine.connect() as conn:
+            return self._size(conn)
+
+    # --- checkpoints -----------------------------------------------------------------------
+
+    def _sign(self, size: int, root: bytes, now: datetime) -> dict[str, Any]:
+        when = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        sig = self.signing_key.sign(checkpoint_message(size, root.hex(), when, self.key_id))
+        return {"size": size, "root": root.hex(), "time": when, "key_id": self.key_id,
+                "signature": base64.b64encode(sig).decode()}
+
+    def _store_checkpoint(self, conn: Connection, size: int, root: bytes, now: datetime) -> dict[str, Any]:
+        cp = self._sign(size, root, now)
+        conn.execute(checkpoints.insert().values(**cp))
+        return cp
+
+    def _maybe_checkpoint(self, conn: Connection, frontier: Frontier, now: datetime) -> None:
+        last = conn.execute(sa.select(checkpoints.c.size, checkpoints.c.time)
+                            .order_by(checkpoints.c.id.desc()).limit(1)).first()
+        due = (last is None or frontier.size - last.size >= self.checkpoint_every_events
+               or (frontier.size > last.size
+                   and (now - parse_time(last.time)).total_seconds() >= self.checkpoint_every_seconds))
+        if due:
+            self._store_checkpoint(conn, frontier.size, frontier.root(), now)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Sign and store a checkpoint of the ledger as it is now."""
+        with self._locked() as (conn, frontier, now):
+            cp = self._store_checkpoint(conn, frontier.size, frontier.root(), now)
+        self._head = frontier
+        return cp
+
+    def _checkpoint_at(self, size: int) -> dict[str, Any]:
+        """A stored checkpoint of exactly ``size`` events (signing one now if there is none)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(checkpoints).where(checkpoints.c.size == size)
+                               .order_by(checkpoints.c.id.desc()).limit(1)).first()
+        if row is not None:
+            return _cp(row)
+        with self._locked() as (conn, _frontier, now):
+            return self._store_checkpoint(conn, size, self._root(conn, size), now)
+
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        """The newest stored checkpoint, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1)).first()
+        return _cp(row) if row else None
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """Every stored checkpoint, oldest first."""
+        with self.engine.connect() as conn:
+            return [_cp(r) for r in conn.execute(sa.select(checkpoints).order_by(checkpoints.c.id))]
+
+    # --- proofs ----------------------------------------------------------------------------
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> dict[str, Any]:
+        """The INTERFACES.md proof file for event ``seq`` against a signed checkpoint.
+
+        Without ``size``: the latest checkpoint if it covers ``seq``, else a new one.
+        """
+        n = self.size()
+        if not 1 <= seq <= n:
+            raise LookupError(f"no event with seq {seq} (the ledger has {n})")
+        if size is not None and not seq <= size <= n:
+            raise ValueError(f"size must be between {seq} and {n}")
+        cp = self.latest_checkpoint() if size is None else None
+        if cp is None or cp["size"] < seq:
+            cp = self._checkpoint_at(size if size is not None else n)
+        with self.engine.connect() as conn:
+            path = resolve(inclusion_plan(seq - 1, cp["size"]), lambda ns: self._nodes(conn, ns))
+            text, lh = conn.execute(sa.select(events.c.event, events.c.leaf_hash)
+                                    .where(events.c.seq == seq)).one()
+        return {"event": json.loads(text), "leaf_index": seq - 1, "tree_size": cp["size"],
+                "leaf_hash": bytes(lh).hex(), "audit_path": [h.hex() for h in path],
+                "checkpoint": cp, "public_key": self.public_key_pem.decode()}
+
+    def consistency_proof(self, first: int, second: int) -> dict[str, Any]:
+        """RFC 9162 §2.1.4 proof that the ledger at ``second`` events extends it at ``first``."""
+        n = self.size()
+        if not 0 <= first <= second <= n:
+            raise ValueError(f"need 0 <= first <= second <= {n}")
+        with self.engine.connect() as conn:
+            get = lambda ns: self._nodes(conn, ns)  # noqa: E731
+            path = resolve(consistency_plan(first, second), get) if 0 < first < second else []
+            return {"first": first, "second": second, "first_root": self._root(conn, first).hex(),
+                    "second_root": self._root(conn, second).hex(), "path": [h.hex() for h in path]}
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def history(self, pseudonym_: str) -> list[dict[str, Any]]:
+        """Every event of a pseudonym, as hashed, oldest first."""
+        with self.engine.connect() as conn:
+            return [json.loads(t) for t in conn.scalars(
+                sa.select(events.c.event).where(events.c.pseudonym == pseudonym_).order_by(events.c.seq))]
+
+    def states_of(self, pseudonym_: str) -> list[ConsentState]:
+        """Current state of a pseudonym for every channel and purpose it has events for."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(states).where(states.c.pseudonym == pseudonym_)
+                                .order_by(states.c.channel, states.c.purpose))
+            return [projection.to_state(r) for r in rows]
+
+    def current_states(self, pseudonyms: Sequence[str], channel: str, purpose: str) -> dict[str, ConsentState]:
+        """Current state per pseudonym for one channel and purpose; missing = no event."""
+        wanted = sorted(set(pseudonyms))
+        to_state = projection.to_state
+        with self.engine.connect() as conn:
+            rows = db.select_in(conn, _SELECT_STATES + " WHERE channel = ? AND purpose = ? AND pseudonym IN",
+                                wanted, (channel, purpose))
+        return {row[0]: to_state(row) for row in rows}
+
+    def verify(self, progress: Callable[[int], None] | None = None,
+               parallel: bool | None = None) -> VerifyReport:
+        """Recompute every leaf, node and checkpoint, rebuild the projection; report the first fault.
+
+        ``parallel``: rebuild the projection in a second process (default: on large ledgers).
+        """
+        from consent_ledger.verify import verify_ledger
+
+        return verify_ledger(self, progress, parallel)
+
+
+def _cp(row: Any) -> dict[str, Any]:
+    return {"size": row.size, "root": row.root, "time": row.time, "key_id": row.key_id,
+            "signature": row.signature}
+
+
+

@@ -1,0 +1,164 @@
+"""Appending, the projection, checkpoints, erasure and the append-only triggers (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from consent_ledger import EventIn, InvalidEvent, InvalidIdentifier, verify_inclusion
+from consent_ledger.merkle import leaf_hash
+from tests.consent_ledger.conftest import grant
+
+
+def test_append_returns_gapless_seqs_and_leaf_hashes_of_the_stored_events(ledger):
+    done = ledger.append([grant("a@example.org"), grant("b@example.org")], "key:1:crm")
+    done += ledger.append([grant("c@example.org")], "key:1:crm")
+    assert [d.seq for d in done] == [1, 2, 3]
+    assert ledger.size() == 3
+    history = ledger.history(done[2].pseudonym)
+    assert history[0]["seq"] == 3 and history[0]["actor"] == "key:1:crm"
+    from consent_ledger.canonical import canonical_json
+
+    assert leaf_hash(canonical_json(history[0])).hex() == done[2].leaf_hash
+
+
+def test_event_holds_every_field_and_no_address(ledger):
+    [d] = ledger.append([grant("Person@Example.org", controller="OOO Shop", expires_at="2027-01-01T00:00:00+03:00")],
+                        "user:admin@x.org")
+    [event] = ledger.history(d.pseudonym)
+    assert set(event) == {"v", "seq", "type", "pseudonym", "channel", "purpose", "controller", "jurisdiction",
+                          "legal_basis", "method", "evidence", "claimed_at", "recorded_at", "expires_at",
+                          "actor", "reason"}
+    assert event["expires_at"] == "2026-12-31T21:00:00.000000Z"
+    assert event["evidence"]["notice_version"] == "v3" and event["evidence"]["separate_document"] is True
+    assert "person@example.org" not in str(event).lower()
+    assert d.pseudonym == ledger.pseudonym_of("person@example.org")
+
+
+def test_projection_follows_grant_confirm_withdraw(ledger):
+    p = ledger.pseudonym_of("x@example.org")
+    ledger.append([grant("x@example.org")], "t")
+    s = ledger.current_states([p], "email", "marketing")[p]
+    assert (s.status, s.confirmed, s.evidence_complete, s.method) == ("granted", False, True, "web_form")
+    assert s.granted_at == datetime(2026, 11, 1, 10, tzinfo=UTC)
+    ledger.append([EventIn(type="confirmed", pseudonym=p, channel="email", purpose="marketing")], "t")
+    assert ledger.current_states([p], "email", "marketing")[p].confirmed is True
+    [w] = ledger.append([EventIn(type="withdrawn", subject="X@example.org", channel="email",
+                                 purpose="marketing")], "t")
+    s = ledger.current_states([p], "email", "marketing")[p]
+    assert (s.status, s.confirmed, s.last_seq) == ("withdrawn", False, w.seq)
+    assert ledger.current_states([p], "sms", "marketing") == {}
+    assert ledger.current_states([p, "0" * 64], "email", "marketing").keys() == {p}
+
+
+def test_weak_evidence_is_flagged(ledger):
+    p = ledger.pseudonym_of("w@example.org")
+    ledger.append([EventIn(type="granted", subject="w@example.org", channel="email", purpose="marketing")], "t")
+    assert ledger.current_states([p], "email", "marketing")[p].evidence_complete is False
+
+
+def test_bad_items_refuse_the_whole_batch_and_are_named_by_index(ledger):
+    with pytest.raises(InvalidEvent) as info:
+        ledger.append([grant("ok@example.org"), grant("not-an-address"),
+                       grant("ok2@example.org", channel="fax"),
+                       grant("ok3@example.org", claimed_at="2026-01-01T00:00:00")], "t")
+    assert [(e["index"], e["field"]) for e in info.value.errors] == [
+        (1, "subject"), (2, "channel"), (3, "claimed_at")]
+    assert ledger.size() == 0
+
+
+def test_pseudonym_of_refuses_what_cannot_be_normalised(ledger):
+    with pytest.raises(InvalidIdentifier):
+        ledger.pseudonym_of("nobody", "email")
+    assert ledger.pseudonym_of("8 916 123 45 67", "sms") == ledger.pseudonym_of("+79161234567", "sms")
+
+
+def test_checkpoints_are_taken_every_n_events_and_on_demand(ledger, filled):
+    cps = ledger.checkpoints()
+    assert [c["size"] for c in cps] == [15, 19, 23]
+    cp = ledger.checkpoint()
+    assert cp["size"] == 23 and ledger.latest_checkpoint() == cp
+
+
+def test_checkpoints_are_taken_after_t_seconds(make_ledger):
+    now = [datetime(2026, 11, 22, 10, tzinfo=UTC)]
+    ledger = make_ledger(checkpoint_every_events=1000, checkpoint_every_seconds=60, clock=lambda: now[0])
+    ledger.append([grant("t1@example.org")], "t")
+    ledger.append([grant("t2@example.org")], "t")
+    assert [c["size"] for c in ledger.checkpoints()] == [1]
+    now[0] = datetime(2026, 11, 22, 10, 1, 1, tzinfo=UTC)
+    ledger.append([grant("t3@example.org")], "t")
+    assert [c["size"] for c in ledger.checkpoints()] == [1, 3]
+
+
+def test_inclusion_proof_against_latest_checkpoint_verifies(filled):
+    filled.append([grant("late@example.org")], "t")  # not yet in any checkpoint
+    doc = filled.inclusion_proof(24)
+    assert doc["tree_size"] == 24 and doc["event"]["seq"] == 24
+    verify_inclusion(doc, filled.public_key_pem)
+    old = filled.inclusion_proof(2, 9)
+    verify_inclusion(old, filled.public_key_pem)
+
+
+def test_erasure_keeps_the_ledger_verifiable_and_the_address_unrecoverable(filled, engine):
+    p = filled.pseudonym_of("user3@example.org")
+    assert filled.identity(p) == "user3@example.org"
+    before = filled.consistency_proof(1, filled.size())
+    done = filled.erase("User3@example.org", "user:dpo@x.org", "GDPR art. 17 request")
+    assert filled.identity(p) is None
+    states = filled.states_of(p)
+    assert states and all(s.status == "erased" for s in states)
+    assert filled.history(p)[-1]["type"] == "erased" and filled.history(p)[-1]["seq"] == done.seq
+    report = filled.verify()
+    assert report.ok, report
+    assert filled.consistency_proof(1, filled.size())["first_root"] == before["first_root"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ledger_subject_keys WHERE pseudonym = :p"),
+                            {"p": p}).scalar() == 0
+        dump = " ".join(str(r) for t in ("ledger_events", "ledger_states", "ledger_checkpoints",
+                                         "ledger_identities", "ledger_subject_keys")
+                        for r in conn.execute(text(f"SELECT * FROM {t}")))  # noqa: S608
+    assert "user3@example.org" not in dump and "user4@example.org" not in dump
+    assert filled.identity(filled.pseudonym_of("user4@example.org")) == "user4@example.org"
+
+
+def test_erasing_an_unknown_subject_is_refused(ledger):
+    with pytest.raises(LookupError):
+        ledger.erase("nobody@example.org", "t")
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE ledger_events SET type = 'withdrawn' WHERE seq = 1",
+    "DELETE FROM ledger_events WHERE seq = 2",
+    "UPDATE ledger_checkpoints SET size = 1",
+    "DELETE FROM ledger_checkpoints",
+])
+def test_the_database_refuses_update_and_delete_on_ledger_tables(filled, engine, sql):
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(sql))
+    assert filled.verify().ok
+
+
+def test_verify_passes_on_an_intact_ledger(filled):
+    report = filled.verify()
+    assert (report.ok, report.size, report.first_bad_seq) == (True, 23, None)
+    assert report.checkpoints_checked >= 3
+
+
+def test_stored_events_are_exactly_their_rfc8785_canonical_form(filled, engine):
+    """The lock splices seq and recorded_at into pre-encoded JSON; the result must still be JCS."""
+    import json
+
+    import rfc8785
+
+    filled.append([grant("ünïcode@example.org", controller="ООО «Магазин» \\ \"quoted\"",
+                         reason="line\u2028sep \U0001f600")], "actor «ключ»")
+    filled.erase("user5@example.org", "dpo", "запрос субъекта")
+    with engine.connect() as conn:
+        texts = conn.execute(text("SELECT event FROM ledger_events ORDER BY seq")).scalars().all()
+    assert len(texts) == 25
+    for t in texts:
+        assert t.encode() == rfc8785.dumps(json.loads(t))
