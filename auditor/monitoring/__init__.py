@@ -1,0 +1,1 @@
+"""Monitoring area of the service."""
