@@ -1,0 +1,1 @@
+"""Message checks over the API: raw MIME in, findings out."""

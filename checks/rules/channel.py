@@ -1,0 +1,125 @@
+"""Channel rules: SMS quiet hours, the SMS sender name (126-FZ art. 44.1), auto-dialled advertising (38-FZ art. 18 p. 2)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezone
+
+from checks.rules.base import LIVE, CampaignContext, Hit, Pack, RecipientContext, expired
+from checks.rules.facts import CampaignFacts
+
+PACK = Pack("channel", applies_to=lambda facts: facts.channel != "email")
+# An alphanumeric sender ID: up to 11 Latin letters, digits and a few signs (GSM 03.38 practice).
+SENDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._&-]{0,10}$")
+# Numbers in runs this long, one after another, were generated, not collected.
+GENERATED_RUN = 5
+
+
+def sms_ad(facts: CampaignFacts) -> bool:
+    """An advertising SMS."""
+    return facts.channel == "sms" and facts.advertising
+
+
+def ru_sms(facts: CampaignFacts) -> bool:
+    """An SMS campaign under Russian law."""
+    return facts.channel == "sms" and "RU" in facts.jurisdictions
+
+
+def ru_auto(facts: CampaignFacts) -> bool:
+    """SMS or voice advertising under Russian law (automatic dialling and distribution)."""
+    return facts.channel in ("sms", "voice") and facts.advertising and "RU" in facts.jurisdictions
+
+
+@lru_cache(maxsize=65536)
+def zones_of(number: str) -> tuple[str, ...]:
+    """IANA time zones of a phone number (phonenumbers' geocoding); empty when unknown."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    zones = phone_timezone.time_zones_for_number(parsed)
+    return tuple(z for z in zones if z != phone_timezone.UNKNOWN_TIMEZONE)
+
+
+def _outside(when: datetime, zone: str, window: tuple[int, int]) -> bool:
+    try:
+        local = when.astimezone(ZoneInfo(zone))
+    except ZoneInfoNotFoundError:
+        return False
+    start, end = window
+    return not (start * 60 <= local.hour * 60 + local.minute < end * 60)
+
+
+@PACK.campaign("SMS-QUIET-HOURS", sms_ad)
+def quiet_hours(ctx: CampaignContext) -> Hit | None:
+    """An advertising SMS goes out within the policy's hours in the recipient's time zone."""
+    when, window = ctx.facts.scheduled_at, tuple(ctx.policy.quiet_hours)
+    if when is None or not ctx.facts.recipients:
+        return None  # unscheduled: the send time, and so the local time, is not known yet
+    if when.tzinfo is None:
+        return Hit("scheduled_at has no UTC offset: local times cannot be worked out", severity="info")
+    definite: Counter[str] = Counter()
+    ambiguous: Counter[str] = Counter()
+    for number in ctx.facts.recipients:
+        zones = zones_of(number)
+        outside = [z for z in zones if _outside(when, z, window)]
+        if zones and len(outside) == len(zones):
+            definite[outside[0]] += 1
+        elif outside:
+            ambiguous[",".join(zones)] += 1
+    span = f"{window[0]:02d}:00-{window[1]:02d}:00"
+    evidence = {"scheduled_at": when.isoformat(), "window": span, "outside": dict(definite),
+                "ambiguous": sum(ambiguous.values())}
+    if definite:
+        return Hit(f"{sum(definite.values())} recipient(s) would get it outside {span} local time "
+                   f"({', '.join(sorted(definite))})", evidence)
+    if ambiguous:
+        # mobile numbers of large countries map to many zones: what is known is said, as info
+        return Hit(f"{sum(ambiguous.values())} recipient(s) have numbers spanning several time zones, in some "
+                   f"of which {when:%H:%M %Z} is outside {span}", evidence, severity="info")
+    return None
+
+
+@PACK.campaign("RU-126FZ-44.1-SENDER", ru_sms)
+def sender_name(ctx: CampaignContext) -> Hit | None:
+    """An SMS campaign sends under a sender name registered with the operators."""
+    name = (ctx.facts.sender.sms_sender_name or "").strip()
+    if not name:
+        return Hit("no SMS sender name (sender.sms_sender_name)")
+    if not SENDER_NAME.match(name):
+        return Hit(f"{name!r} is not a valid alphanumeric sender name (up to 11 Latin characters)",
+                   {"sms_sender_name": name})
+    registered = ctx.policy.registered_sms_senders
+    if registered and name not in registered:
+        return Hit(f"{name!r} is not among the registered sender names of the policy", {"sms_sender_name": name})
+    return None
+
+
+@PACK.campaign("RU-38FZ-18-AUTO", ru_auto)
+def generated_numbers(ctx: CampaignContext) -> Hit | None:
+    """Numbers in long consecutive runs were generated, not collected with consent."""
+    digits = sorted({int(d) for d in (re.sub(r"\D", "", r) for r in ctx.facts.recipients) if d})
+    runs, length = 0, 1
+    for a, b in zip(digits, digits[1:], strict=False):
+        length = length + 1 if b == a + 1 else 1
+        if length == GENERATED_RUN:
+            runs += 1
+    if runs:
+        return Hit(f"{runs} run(s) of {GENERATED_RUN}+ consecutive numbers: the list looks generated",
+                   {"runs": runs})
+    return None
+
+
+@PACK.recipient("RU-38FZ-18-AUTO", ru_auto)
+def not_consented(ctx: RecipientContext) -> Hit | None:
+    """A number that is not a consented subject's receives no automatic advertising."""
+    s = ctx.state
+    if s is None or s.status not in LIVE or expired(s, ctx.now):
+        return Hit(f"the number is not drawn from consented subjects ({'no consent' if s is None else s.status})")
+    return None
