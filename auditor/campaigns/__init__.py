@@ -1,0 +1,1 @@
+"""Campaigns area of the service."""

@@ -1,0 +1,99 @@
+"""Consent of each recipient, looked up in bulk: one ledger query, one HMAC per address."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from auditor.campaigns.memo import OutcomeMemo
+
+INVALID_RULE = "CONSENT-NONE"  # no consent can exist for an identifier that does not parse
+
+
+class Outcome(NamedTuple):
+    """The rule outcome shared by every recipient in the same consent situation."""
+
+    blocking: tuple[str, ...]  # block-level rule ids; empty = may be sent to
+    reason: str  # why the first blocking rule applies
+    warnings: tuple[str, ...]  # warn-level rule ids
+
+
+# (recipient as given, pseudonym or None when it does not parse, outcome)
+RecipientVerdict = tuple[str, "str | None", Outcome]
+
+
+@dataclass
+class Coverage:
+    """Counts over a campaign's recipients."""
+
+    allowed: int = 0
+    suppressed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's ``consent`` object."""
+        return {"allowed": self.allowed, "suppressed": self.suppressed,
+                "reasons": dict(self.reasons), "warnings": dict(self.warnings)}
+
+
+def evaluate_recipients(ledger: Any, recipients: list[str], *, facts: Any, policy: Any,
+                        now: datetime) -> list[RecipientVerdict]:
+    """A verdict per recipient (in order), from one ``current_states`` lookup."""
+    from checks.rules import recipient_findings
+    from consent_ledger import InvalidIdentifier
+
+    channel, purpose = facts.channel, facts.purpose
+    pseudonyms: dict[str, str | None] = {}
+    problems: dict[str, str] = {}
+    for raw in recipients:
+        if raw in pseudonyms:
+            continue
+        try:
+            pseudonyms[raw] = ledger.pseudonym_of(raw, channel)
+        except (InvalidIdentifier, ValueError, TypeError) as exc:
+            pseudonyms[raw] = None
+            problems[raw] = str(exc) or f"not a valid {channel} identifier"
+    wanted = list(dict.fromkeys(p for p in pseudonyms.values() if p))
+    states = ledger.current_states(wanted, channel, purpose) if wanted else {}
+
+    def outcome(state: Any) -> Outcome:
+        found = recipient_findings(state, facts=facts, policy=policy, now=now)
+        first = next((f for f in found if f.severity == "block"), None)
+        return Outcome(tuple(dict.fromkeys(f.rule_id for f in found if f.severity == "block")),
+                       (first.detail or first.title) if first else "",
+                       tuple(dict.fromkeys(f.rule_id for f in found if f.severity == "warn")))
+
+    memo = OutcomeMemo(outcome)
+    nothing: Outcome | None = None  # "no consent recorded" is shared by every such recipient
+    out: list[RecipientVerdict] = []
+    append = out.append
+    get_state = states.get
+    for raw in recipients:
+        p = pseudonyms[raw]
+        if p is None:
+            append((raw, None, Outcome((INVALID_RULE,), problems[raw], ())))
+            continue
+        state = get_state(p)
+        if state is None:
+            if nothing is None:
+                nothing = outcome(None)
+            append((raw, p, nothing))
+        else:
+            append((raw, p, memo.outcome(state)))
+    return out
+
+
+def summarise(verdicts: list[RecipientVerdict]) -> Coverage:
+    """Counts: allowed, suppressed, and per rule id how many recipients it suppresses or warns."""
+    reasons: Counter[str] = Counter()
+    warnings: Counter[str] = Counter()
+    allowed = 0
+    for _raw, _p, outcome in verdicts:
+        allowed += not outcome.blocking
+        reasons.update(outcome.blocking)
+        warnings.update(outcome.warnings)
+    return Coverage(allowed, len(verdicts) - allowed, dict(sorted(reasons.items())),
+                    dict(sorted(warnings.items())))

@@ -1,0 +1,1 @@
+"""Gate area of the service."""

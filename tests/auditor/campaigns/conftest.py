@@ -1,0 +1,3 @@
+"""Fixtures of the campaign tests."""
+
+from tests.auditor.campaigns.loop import loop  # noqa: F401
