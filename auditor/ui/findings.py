@@ -1,0 +1,65 @@
+"""Findings as reviewers read them: catalogue title and citation in the user's language, by pack."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from checks.catalogue import RULES
+from checks.findings import SEVERITY_ORDER
+
+PACKS = {
+    "RU": _l("Russia: 38-FZ, 152-FZ, 126-FZ"), "EU": _l("EU: GDPR, ePrivacy"), "UK": _l("UK: PECR, UK GDPR"),
+    "US": _l("USA: CAN-SPAM, TCPA"), "CA": _l("Canada: CASL"), "dns": _l("Sending domain (DNS)"),
+    "blocklists": _l("Blocklists"), "bulk": _l("Bulk-sender rules (Gmail, Yahoo, Outlook)"),
+    "channel": _l("Channel"), "consent": _l("Consent"), "message": _l("Message"), "other": _l("Other"),
+}
+
+
+def pack_label(pack: str) -> str:
+    """A reader's name for a catalogue section."""
+    return str(PACKS.get(pack, pack))
+
+
+def language() -> str:
+    """``ru`` or ``en``."""
+    loc = get_locale()
+    return "ru" if loc is not None and loc.language == "ru" else "en"
+
+
+def title_of(rule_id: str, fallback: str = "") -> str:
+    """The catalogue title in the user's language (the stored one for unknown ids)."""
+    r = RULES.get(rule_id)
+    return r.title(language()) if r else (fallback or rule_id)
+
+
+def shown(f: dict[str, Any]) -> dict[str, Any]:
+    """A finding dict with title and citation taken from the catalogue (one source of text)."""
+    r = RULES.get(f.get("rule_id", ""))
+    return {**f, "title": r.title(language()) if r else f.get("title", ""),
+            "citation": r.citation if r else f.get("citation", ""),
+            "pack": r.section if r else "other"}
+
+
+def by_pack(findings: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """(pack, worst severity, findings) with the most severe packs and findings first."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        s = shown(f)
+        groups[s["pack"]].append(s)
+    rank = SEVERITY_ORDER.get
+    out = []
+    for pack, items in groups.items():
+        items.sort(key=lambda f: (-rank(f.get("severity"), 0), f.get("rule_id", "")))
+        out.append((pack, items[0].get("severity", "info"), items))
+    out.sort(key=lambda g: (-rank(g[1], 0), g[0]))
+    return out
+
+
+def worst(findings: list[dict[str, Any]]) -> str | None:
+    """The highest severity among finding dicts."""
+    sevs = [f.get("severity") for f in findings if f.get("severity") in SEVERITY_ORDER]
+    return max(sevs, key=SEVERITY_ORDER.__getitem__) if sevs else None
