@@ -1,0 +1,1 @@
+"""Background jobs of the reports area (``auditor.jobs`` imports ``auditor.reports.tasks``)."""

@@ -1,0 +1,74 @@
+"""Charts as inline SVG strings (no JavaScript): horizontal bars and stacked columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+COLOURS = {"block": "#c0392b", "warn": "#d68910", "info": "#2e86c1", "approved": "#1e8449",
+           "needs_review": "#d68910", "blocked": "#c0392b", "rejected": "#7b241c"}
+_FONT = 'font-family="DejaVu Sans" font-size="9"'
+
+
+def bar_chart(items: Sequence[tuple[str, float]], *, width: int = 480, bar: int = 14,
+              colour: str = "#2e86c1", label_width: int = 190) -> str:
+    """Horizontal bars, one per (label, value), largest scale = longest bar."""
+    if not items:
+        return ""
+    top = max(v for _, v in items) or 1
+    span = width - label_width - 40
+    height = len(items) * (bar + 6) + 4
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">']
+    for i, (label, value) in enumerate(items):
+        y = 2 + i * (bar + 6)
+        w = max(1.0, span * value / top)
+        text = label if len(label) <= 34 else label[:33] + "…"
+        parts.append(f'<text x="{label_width - 6}" y="{y + bar - 3}" text-anchor="end" {_FONT}>'
+                     f'{escape(text)}</text>')
+        parts.append(f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar}" fill="{colour}"/>')
+        parts.append(f'<text x="{label_width + w + 4:.1f}" y="{y + bar - 3}" {_FONT}>{_num(value)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def stacked_columns(series: Sequence[tuple[str, dict[str, float]]], keys: Sequence[str],
+                    legend: dict[str, str], *, width: int = 480, height: int = 180) -> str:
+    """One column per (x label, {key: value}), stacked in ``keys`` order, with a legend."""
+    if not series:
+        return ""
+    top = max(sum(v.get(k, 0) for k in keys) for _, v in series) or 1
+    left, bottom, legend_h = 30, 28, 16
+    plot_h = height - bottom - legend_h
+    step = (width - left - 6) / len(series)
+    col = max(2.0, min(28.0, step * 0.7))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">',
+             f'<line x1="{left}" y1="{legend_h + plot_h}" x2="{width - 4}" y2="{legend_h + plot_h}" stroke="#555"/>',
+             f'<text x="{left - 4}" y="{legend_h + 8}" text-anchor="end" {_FONT}>{_num(top)}</text>',
+             f'<text x="{left - 4}" y="{legend_h + plot_h}" text-anchor="end" {_FONT}>0</text>']
+    x = left
+    for k in keys:
+        parts.append(f'<rect x="{x}" y="2" width="9" height="9" fill="{COLOURS.get(k, "#888")}"/>'
+                     f'<text x="{x + 12}" y="10" {_FONT}>{escape(legend.get(k, k))}</text>')
+        x += 18 + 6.5 * len(legend.get(k, k))
+    every = max(1, round(len(series) / 10))
+    for i, (label, values) in enumerate(series):
+        cx = left + step * i + (step - col) / 2
+        y = legend_h + plot_h
+        for k in keys:
+            v = values.get(k, 0)
+            if v:
+                h = plot_h * v / top
+                y -= h
+                parts.append(f'<rect x="{cx:.1f}" y="{y:.1f}" width="{col:.1f}" height="{h:.1f}" '
+                             f'fill="{COLOURS.get(k, "#888")}"/>')
+        if i % every == 0:
+            parts.append(f'<text x="{cx + col / 2:.1f}" y="{legend_h + plot_h + 12}" text-anchor="middle" '
+                         f'{_FONT}>{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.1f}"

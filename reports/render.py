@@ -1,0 +1,191 @@
+"""Render report data into PDF bytes: Jinja2 templates, inline SVG charts, weasyprint."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from weasyprint import HTML, Attachment
+
+from checks.catalogue import RULES
+from reports import charts
+from reports.data import CampaignReportData, DomainReportData, PeriodReportData, SubjectReportData
+from reports.fixes import how_to_fix
+from reports.i18n import labels
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["dt"] = _dt
+    env.filters["css_str"] = _css_str
+    env.filters["compact"] = lambda v: v if isinstance(v, str) else json.dumps(
+        v, ensure_ascii=False, sort_keys=True, default=str)
+    env.filters["pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+    return env
+
+
+def _css_str(value: Any) -> Markup:
+    """Text for a CSS string literal inside <style> (HTML escaping does not apply there)."""
+    out = []
+    for ch in str(value):
+        if ch in '"\\<>&' or ord(ch) < 32:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup("".join(out))
+
+
+_SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
+
+
+def _by_severity(findings: list[Any]) -> list[Any]:
+    return sorted(findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), f.rule_id, f.subject))
+
+
+def _dt(value: Any) -> str:
+    """A timestamp as ``YYYY-MM-DD HH:MM:SS UTC`` (dates as ``YYYY-MM-DD``); blanks stay blank."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _context(lang: str) -> dict[str, Any]:
+    """What every template can use: labels and catalogue lookups in ``lang``."""
+    L = labels(lang)
+
+    def title(rule_id: str) -> str:
+        r = RULES.get(rule_id)
+        return r.title(lang) if r else rule_id
+
+    def citation(rule_id: str) -> str:
+        r = RULES.get(rule_id)
+        return r.citation if r else ""
+
+    return {"L": L, "lang": lang, "rule_title": title, "citation": citation,
+            "fix": lambda rid: how_to_fix(rid, lang),
+            "sev": lambda s: L.get(f"sev_{s}", s), "status": lambda s: L.get(f"status_{s}", s)}
+
+
+def render_html(template: str, lang: str, **data: Any) -> str:
+    """The HTML of a report (what weasyprint lays out)."""
+    return _env().get_template(template).render(**_context(lang), **data)
+
+
+def to_pdf(html: str, attachments: list[Attachment] | None = None) -> bytes:
+    """Lay out HTML into PDF bytes, with embedded files."""
+    return HTML(string=html, base_url=".").write_pdf(attachments=attachments or [])
+
+
+# --- the four reports ----------------------------------------------------------------------
+
+def campaign_pdf(data: CampaignReportData, lang: str = "en") -> bytes:
+    """The campaign audit report."""
+    L = labels(lang)
+    findings = _by_severity(data.findings)
+    counts = Counter(f.severity for f in data.findings)
+    reason_chart = charts.bar_chart(sorted(data.reasons.items(), key=lambda kv: -kv[1]), colour="#c0392b")
+    toc = [("summary", L["summary"]), ("message", L["message"]), ("reviews", L["reviews"]),
+           ("findings", L["findings"]), ("coverage", L["coverage"]), ("posture", L["posture_at_audit"]),
+           ("token", L["approval_token"])]
+    html = render_html("campaign.html", lang, d=data, findings=findings, counts=counts, toc=toc,
+                       reason_chart=Markup(reason_chart), title=L["campaign_report"],
+                       ident=f"#{data.id} · {data.name}")
+    return to_pdf(html)
+
+
+def domain_pdf(data: DomainReportData, lang: str = "en") -> bytes:
+    """The domain posture report."""
+    L = labels(lang)
+    series = _timeline(data.history)
+    chart = charts.stacked_columns(series, ("block", "warn", "info"),
+                                   {k: L[f"sev_{k}"] for k in ("block", "warn", "info")})
+    toc = [("posture", L["current_posture"]), ("findings", L["findings"]), ("blocklists", L["blocklists"]),
+           ("history", L["history"])]
+    findings = _by_severity(data.posture.findings) if data.posture else []
+    # The table lists the checks that changed something (and the first of the period); the
+    # chart shows them all, a day per column once there are too many to draw one each.
+    changes = [h for i, h in enumerate(data.history) if i == 0 or h.added or h.removed]
+    html = render_html("domain.html", lang, d=data, findings=findings, changes=changes, toc=toc,
+                       chart=Markup(chart),
+                       title=L["domain_report"],
+                       ident=data.domain)
+    return to_pdf(html)
+
+
+def _timeline(history: list[Any], most: int = 60) -> list[tuple[str, dict[str, float]]]:
+    """Chart columns: one per check, or the worst check of each day when there are many."""
+    days = {h.checked_at.date() for h in history}
+    if len(history) <= most:
+        fmt = "%m-%d" if len(days) > 2 else "%m-%d %H:%M"
+        return [(h.checked_at.strftime(fmt), {"block": h.block, "warn": h.warn, "info": h.info}) for h in history]
+    worst: dict[date, Any] = {}
+    for h in history:
+        d = h.checked_at.date()
+        if d not in worst or (h.block, h.warn, h.info) > (worst[d].block, worst[d].warn, worst[d].info):
+            worst[d] = h
+    return [(d.strftime("%m-%d"), {"block": h.block, "warn": h.warn, "info": h.info})
+            for d, h in sorted(worst.items())]
+
+
+def subject_attachments(data: SubjectReportData) -> list[tuple[str, str]]:
+    """(file name, text) of every file embedded in the subject report."""
+    files = [(e.attachment_name, json.dumps(e.proof, ensure_ascii=False, indent=2, sort_keys=True))
+             for e in data.events]
+    if data.checkpoint:
+        files.append(("checkpoint.json", json.dumps(data.checkpoint, indent=2, sort_keys=True)))
+    if data.public_key_pem:
+        files.append(("public-key.pem", data.public_key_pem))
+    return files
+
+
+def subject_pdf(data: SubjectReportData, lang: str = "en") -> bytes:
+    """The data subject's consent report, each event's proof embedded as a JSON file."""
+    L = labels(lang)
+    toc = [("states", L["current_consent"]), ("history", L["consent_history"]), ("proofs", L["proofs"]),
+           ("checkpoint", L["checkpoint"]), ("verify", L["verify_offline"])]
+    html = render_html("subject.html", lang, d=data, toc=toc, title=L["subject_report"], ident=data.subject)
+    files = [Attachment(string=text, name=name, description=name) for name, text in subject_attachments(data)]
+    return to_pdf(html, files)
+
+
+def period_pdf(data: PeriodReportData, lang: str = "en") -> bytes:
+    """The period report: campaigns, findings, unsubscribes and posture changes."""
+    L = labels(lang)
+    statuses = ("approved", "needs_review", "blocked", "rejected")
+    per_day = charts.stacked_columns([(d.strftime("%m-%d"), v) for d, v in data.per_day], statuses,
+                                     {s: L[f"status_{s}"] for s in statuses})
+    top = charts.bar_chart(list(data.top_findings), label_width=220)
+    secs = sorted(data.unsubscribe_seconds)
+    latency = {"median": _pct(secs, 0.5), "p95": _pct(secs, 0.95), "max": secs[-1] if secs else None}
+    toc = [("campaigns", L["campaigns_audited"]), ("top", L["top_findings"]), ("unsubscribes", L["unsubscribes"]),
+           ("posture", L["posture_changes"])]
+    html = render_html("period.html", lang, d=data, toc=toc, per_day_chart=Markup(per_day),
+                       top_chart=Markup(top), latency=latency, statuses=statuses, title=L["period_report"],
+                       ident=f"{data.date_from.isoformat()} — {data.date_to.isoformat()}")
+    return to_pdf(html)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of sorted values."""
+    if not values:
+        return None
+    k = max(0, min(len(values) - 1, int(round(q * len(values) + 0.5)) - 1))
+    return values[k]
