@@ -1,0 +1,15 @@
+"""Every RULES.md §1-2 id is exercised by the tests of this folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checks.catalogue import RULES
+
+
+def test_every_dns_and_blocklist_id_is_asserted_in_a_test() -> None:
+    here = Path(__file__).parent
+    text = "\n".join(p.read_text(encoding="utf-8") for p in here.glob("test_*.py") if p.name != Path(__file__).name)
+    wanted = [r.id for r in RULES.values() if r.section in ("dns", "blocklists")]
+    assert len(wanted) == 34
+    assert [rid for rid in wanted if f'"{rid}"' not in text] == []
