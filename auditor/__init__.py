@@ -8,6 +8,7 @@ from importlib import import_module
 from typing import Any
 
 from flask import Flask, Response, json
+from werkzeug.routing import IntegerConverter
 
 from auditor.config import load_settings
 
@@ -26,6 +27,14 @@ ROUTE_MODULES = (
 )
 
 
+class _RowId(IntegerConverter):
+    """``<int:...>`` limited to what a BIGINT column holds: a larger number is no route (404), not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings (``AUDITOR_*`` names or field names)."""
     from auditor import errors, instance
@@ -36,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     folder = settings.instance_path
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
+    app.url_map.converters["int"] = _RowId  # ids in paths fit a 64-bit column, or the route is a 404
     secret = settings.secret_key or instance.secret_key(folder)
     app.config.update(
         SECRET_KEY=secret,

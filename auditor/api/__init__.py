@@ -38,6 +38,7 @@ class RouteSpec:
     responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     raw_body: str | None = None
+    errors: dict[int, str] = field(default_factory=dict)
 
 
 ROUTES: list[RouteSpec] = []
@@ -113,10 +114,12 @@ def route(
     status: int = 200,
     tags: tuple[str, ...] = (),
     raw_body: str | None = None,
+    errors: dict[int, str] | None = None,
 ) -> Callable:
     """Declare an API route: its scope, body and query models and response model.
 
     The handler gets ``principal`` and, when declared, ``body`` and ``query`` keyword arguments.
+    ``errors`` documents problem statuses particular to this route (e.g. ``{409: "..."}``).
     """
 
     def deco(fn: Callable) -> Callable:
@@ -136,7 +139,7 @@ def route(
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=list(methods))
         ROUTES.append(RouteSpec(rule, methods, fn.__name__, summary, scope, body, query,
-                                {status: response}, tags, raw_body))
+                                {status: response}, tags, raw_body, dict(errors or {})))
         view.required_scope = scope  # type: ignore[attr-defined]
         return view
 
@@ -192,7 +195,7 @@ def openapi_document() -> dict[str, Any]:
                 responses[str(code)] = {"description": "success", "content": {"application/json": {"schema": schema}}}
             for code, text in ((400, "bad request"), (401, "no or unknown API key"), (403, "scope or role missing"),
                                (404, "not found"), (413, "body too large"), (415, "not JSON"),
-                           (422, "invalid body")):
+                           (422, "invalid body"), *r.errors.items()):
                 responses[str(code)] = {"description": text, **problem_ref}
             op["responses"] = responses
             if r.scope:

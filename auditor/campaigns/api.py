@@ -33,6 +33,7 @@ def _view(campaign_id: int, principal: Principal | None) -> dict[str, Any]:
 
 
 @route("/campaigns", methods=("POST",), scope="campaign:submit", body=CampaignDocument,
+       errors={409: "the campaign's state does not allow this", 503: "the organisation policy file is unusable"},
        response=CampaignOut, status=201, tags=("campaigns",),
        summary="Submit a campaign: message checks, law packs, consent coverage and domain posture")
 def submit_campaign(principal: Principal, body: CampaignDocument) -> tuple[dict[str, Any], int]:
@@ -72,6 +73,7 @@ def get_campaign(principal: Principal, campaign_id: int) -> dict[str, Any]:
 
 
 @route("/campaigns/<int:campaign_id>/reviews", methods=("POST",), scope="review:write", body=ReviewIn,
+       errors={409: "the campaign's state does not allow this", 503: "the organisation policy file is unusable"},
        response=CampaignOut, status=201, tags=("campaigns",),
        summary="Approve or reject a campaign (legal, security, admin; never the submitter)")
 def review_campaign(principal: Principal, campaign_id: int, body: ReviewIn) -> tuple[dict[str, Any], int]:
@@ -84,6 +86,7 @@ def review_campaign(principal: Principal, campaign_id: int, body: ReviewIn) -> t
 
 
 @route("/campaigns/<int:campaign_id>/approval/revoke", methods=("POST",), scope="review:write",
+       errors={409: "the campaign's state does not allow this", 503: "the organisation policy file is unusable"},
        body=RevokeIn, tags=("campaigns",),
        summary="Revoke the campaign's approval token: the gate refuses it from now on")
 def revoke_approval(principal: Principal, campaign_id: int, body: RevokeIn) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class NotAllowed(WorkflowError):
 class PolicyUnavailable(WorkflowError):
     """The organisation policy file cannot be read or is invalid (an operator must fix it)."""
 
-    status, title = 500, "Policy unavailable"
+    status, title = 503, "Policy unavailable"
 
 
 class InvalidDecision(WorkflowError):

@@ -58,7 +58,8 @@ class GateDecision(BaseModel):
 
 
 @route("/gate/check", methods=("POST",), scope="gate:check", body=GateCheckIn, response=GateDecision,
-       tags=("gate",), summary="Right before sending: who may receive the approved campaign now")
+       tags=("gate",), errors={503: "the organisation policy file is unusable"},
+       summary="Right before sending: who may receive the approved campaign now")
 def gate_check(principal: Principal, body: GateCheckIn) -> Response:
     """Verify the approval token and re-check every recipient's consent."""
     try:
