@@ -1,70 +1,71 @@
 """Sliding-window limits on failed logins, per account and per client address.
 
-Kept in the process's memory: each WSGI worker counts on its own, so with N workers an attacker
-gets at most N times the limit, still far below what guessing an Argon2id hash would need.
+The failures live in the database (table ``login_failures``), so every WSGI worker and every
+app process counts the same attempts, and a restart forgives nothing. Keys are stored as
+SHA-256 digests: the table holds no address and no email.
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
 import time
-from collections import defaultdict, deque
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from auditor.accounts.models import LoginFailure
 
 
 class SlidingWindow:
-    """At most ``limit`` events per key within ``window`` seconds."""
+    """At most ``limit`` events per key within ``window`` seconds; ``kind`` keeps windows apart."""
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._events: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(self, kind: str, limit: int, window: float) -> None:
+        self.kind, self.limit, self.window = kind, limit, window
 
-    def _trim(self, key: str, now: float) -> deque[float]:
-        q = self._events[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    def _key(self, key: str) -> str:
+        return hashlib.sha256(f"{self.kind}\0{key}".encode()).hexdigest()
 
-    def retry_after(self, key: str) -> int:
+    def retry_after(self, session: Session, key: str) -> int:
         """Seconds until ``key`` may try again (0 if it may now)."""
-        now = time.monotonic()
-        with self._lock:
-            q = self._trim(key, now)
-            if len(q) < self.limit:
-                return 0
-            return max(1, int(q[0] + self.window - now) + 1)
+        now = time.time()
+        recent = (select(LoginFailure.at).where(LoginFailure.key_hash == self._key(key),
+                                                LoginFailure.at > now - self.window)
+                  .order_by(LoginFailure.at.desc()).limit(self.limit))
+        times = session.scalars(recent).all()
+        if len(times) < self.limit:
+            return 0
+        # The oldest of the last ``limit`` failures must leave the window first.
+        return max(1, int(times[-1] + self.window - now) + 1)
 
-    def hit(self, key: str) -> None:
-        """Count one event for ``key``."""
-        now = time.monotonic()
-        with self._lock:
-            self._trim(key, now).append(now)
-            if len(self._events) > 100_000:  # bound memory under a spray of keys
-                for k in [k for k, q in self._events.items() if not q or q[-1] <= now - self.window]:
-                    del self._events[k]
+    def hit(self, session: Session, key: str) -> None:
+        """Count one event for ``key`` and forget this key's events older than the window."""
+        now, digest = time.time(), self._key(key)
+        session.execute(delete(LoginFailure).where(LoginFailure.key_hash == digest,
+                                                   LoginFailure.at <= now - self.window))
+        session.add(LoginFailure(key_hash=digest, at=now))
 
-    def reset(self, key: str) -> None:
+    def reset(self, session: Session, key: str) -> None:
         """Forget ``key`` (after a successful login)."""
-        with self._lock:
-            self._events.pop(key, None)
+        session.execute(delete(LoginFailure).where(LoginFailure.key_hash == self._key(key)))
 
 
 # Failed logins: 5 per account and 20 per client address in 15 minutes.
-LOGIN_PER_ACCOUNT = SlidingWindow(5, 15 * 60)
-LOGIN_PER_ADDRESS = SlidingWindow(20, 15 * 60)
+LOGIN_PER_ACCOUNT = SlidingWindow("account", 5, 15 * 60)
+LOGIN_PER_ADDRESS = SlidingWindow("address", 20, 15 * 60)
 
 
-def login_retry_after(email: str, address: str | None) -> int:
+def login_retry_after(session: Session, email: str, address: str | None) -> int:
     """Seconds the caller must wait before another login attempt, 0 if none."""
-    return max(LOGIN_PER_ACCOUNT.retry_after(email.lower()), LOGIN_PER_ADDRESS.retry_after(address or "-"))
+    return max(LOGIN_PER_ACCOUNT.retry_after(session, email.lower()),
+               LOGIN_PER_ADDRESS.retry_after(session, address or "-"))
 
 
-def login_failed(email: str, address: str | None) -> None:
-    """Count a failed login."""
-    LOGIN_PER_ACCOUNT.hit(email.lower())
-    LOGIN_PER_ADDRESS.hit(address or "-")
+def login_failed(session: Session, email: str, address: str | None) -> None:
+    """Count a failed login (the caller commits)."""
+    LOGIN_PER_ACCOUNT.hit(session, email.lower())
+    LOGIN_PER_ADDRESS.hit(session, address or "-")
 
 
-def login_succeeded(email: str) -> None:
-    """A correct password clears the account's count (not the address's)."""
-    LOGIN_PER_ACCOUNT.reset(email.lower())
+def login_succeeded(session: Session, email: str) -> None:
+    """A correct password clears the account's count (not the address's; the caller commits)."""
+    LOGIN_PER_ACCOUNT.reset(session, email.lower())

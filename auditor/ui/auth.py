@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from auditor.accounts.models import User
 from auditor.accounts.services import AccountError, authenticate, record, set_password
 from auditor.auth import current_principal, login_session, requires_role
+from auditor.db import begin_write
 from auditor.ratelimit import login_failed, login_retry_after, login_succeeded
 from auditor.services import db
 from auditor.ui import LANGUAGES, bp
@@ -31,17 +32,20 @@ def login() -> str | Response | tuple[str, int]:
             return redirect(_safe_next(request.args.get("next")))
         return render_template("ui/login.html", next=request.args.get("next", ""))
     email = request.form.get("email", "").strip()
-    wait = login_retry_after(email, request.remote_addr)
+    wait = login_retry_after(db(), email, request.remote_addr)
     if wait:
         flash(_("Too many failed logins. Try again in %(minutes)s min.", minutes=(wait + 59) // 60), "danger")
         page = render_template("ui/login.html", next=request.form.get("next", ""), email=email)
         return page, 429, {"Retry-After": str(wait)}
     user = authenticate(db(), email, request.form.get("password", ""))
     if user is None:
-        login_failed(email, request.remote_addr)
+        db().rollback()  # end the read; the count is written in a transaction of its own
+        begin_write(db())
+        login_failed(db(), email, request.remote_addr)
+        db().commit()
         flash(_("Wrong email or password."), "danger")
         return render_template("ui/login.html", next=request.form.get("next", ""), email=email), 401
-    login_succeeded(email)
+    login_succeeded(db(), email)  # committed with the audit entry below
     lang = session.get("lang")
     login_session(user)
     if lang:
