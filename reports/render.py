@@ -15,7 +15,6 @@ from weasyprint import HTML, Attachment
 from checks.catalogue import RULES
 from reports import charts
 from reports.data import CampaignReportData, DomainReportData, PeriodReportData, SubjectReportData
-from reports.fixes import how_to_fix
 from reports.i18n import labels
 
 
@@ -80,7 +79,7 @@ def _context(lang: str) -> dict[str, Any]:
         return r.citation if r else ""
 
     return {"L": L, "lang": lang, "rule_title": title, "citation": citation,
-            "fix": lambda rid: how_to_fix(rid, lang),
+            "fix": lambda rid: RULES[rid].fix(lang) if rid in RULES else "",
             "sev": lambda s: L.get(f"sev_{s}", s), "status": lambda s: L.get(f"status_{s}", s)}
 
 

@@ -13,3 +13,10 @@ def test_every_dns_and_blocklist_id_is_asserted_in_a_test() -> None:
     wanted = [r.id for r in RULES.values() if r.section in ("dns", "blocklists")]
     assert len(wanted) == 34
     assert [rid for rid in wanted if f'"{rid}"' not in text] == []
+
+
+def test_every_dns_and_blocklist_id_has_a_remedy_in_both_languages() -> None:
+    wanted = [r for r in RULES.values() if r.section in ("dns", "blocklists")]
+    missing = [r.id for r in wanted if not (r.fix("en") and r.fix("ru"))]
+    assert missing == []
+    assert all(r.fix("ru") != r.fix("en") for r in wanted)
