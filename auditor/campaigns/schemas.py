@@ -68,6 +68,14 @@ class Message(_Strict):
     ad_marking: AdMarking | None = None
 
 
+class Stats(_Strict):
+    """What the sender measured elsewhere (e.g. Google Postmaster Tools); read by the bulk rules."""
+
+    spam_rate: float | None = Field(None, ge=0, le=1, description="reported spam share, 0.002 = 0.2%")
+    unsubscribe_latency_hours: float | None = Field(None, ge=0, le=24 * 366,
+                                                    description="worst delay from an unsubscribe to its suppression")
+
+
 class CampaignDocument(Body):
     """A campaign as submitted (unknown fields at any level are refused)."""
 
@@ -83,6 +91,7 @@ class CampaignDocument(Body):
     unsubscribe: Literal["own", "auditor"] = "own"
     recipients: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
     scheduled_at: datetime | None = None
+    stats: Stats | None = None
 
 
 class ConsentCoverage(BaseModel):

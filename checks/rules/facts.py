@@ -49,7 +49,7 @@ class MessageFacts(_Lenient):
 
 
 class SenderStats(_Lenient):
-    """Measured facts about the sender that the document cannot carry; filled in by the service."""
+    """What the sender measured elsewhere (the campaign document's ``stats``)."""
 
     spam_rate: float | None = None  # reported spam share, e.g. 0.002 = 0.2% (Postmaster Tools)
     unsubscribe_latency_hours: float | None = None  # worst delay from unsubscribe to suppression

@@ -126,3 +126,17 @@ def test_content_hash_is_the_canonical_json_of_the_message(loop):
     doc = campaign_doc([])
     r = loop.submit(doc)
     assert r.json["content_sha256"] == hashlib.sha256(rfc8785.dumps(doc["message"])).hexdigest()
+
+
+def test_reported_stats_feed_the_bulk_rules_and_bad_ones_are_refused(loop):
+    loop.consented("anna@example.org")
+    quiet = loop.submit(campaign_doc(["anna@example.org"], stats={"spam_rate": 0.0005}))
+    assert quiet.status_code == 201 and not {"BULK-SPAM-RATE", "BULK-UNSUBSCRIBE-LATENCY"} & _ids(quiet.json)
+    r = loop.submit(campaign_doc(["anna@example.org"], stats={"spam_rate": 0.004, "unsubscribe_latency_hours": 72}))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    by_id = {f["rule_id"]: f for f in r.json["findings"]}
+    assert by_id["BULK-SPAM-RATE"]["severity"] == "block" and r.json["status"] == "blocked"
+    assert by_id["BULK-UNSUBSCRIBE-LATENCY"]["severity"] == "warn"
+    assert "72 hours" in by_id["BULK-UNSUBSCRIBE-LATENCY"]["detail"]
+    bad = loop.submit(campaign_doc(["anna@example.org"], stats={"spam_rate": 3}))
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
