@@ -9,15 +9,23 @@ from consent_ledger.events import ConsentState, parse_time
 State = dict[str, Any]  # the ledger_states columns
 
 
-def evidence_complete(event: dict[str, Any]) -> bool:
-    """Source (URL or IP), claimed time, notice version and notice text hash are all present.
+def evidence_gaps(event: dict[str, Any]) -> list[str]:
+    """What a grant's evidence lacks of what CONSENT-EVIDENCE-WEAK asks for.
 
-    What CONSENT-EVIDENCE-WEAK asks for: the sender bears the burden of proof
-    (38-FZ art. 18 p. 1; GDPR art. 7(1)).
+    Source (URL or IP), claimed time, notice version and notice text hash: the sender bears the
+    burden of proof (38-FZ art. 18 p. 1; GDPR art. 7(1)).
     """
-    ev = event["evidence"]
-    return bool((ev["source_url"] or ev["ip"]) and event["claimed_at"]
-                and ev["notice_version"] and ev["notice_sha256"])
+    ev = event.get("evidence") or {}
+    gaps = [] if (ev.get("source_url") or ev.get("ip")) else ["source_url or ip"]
+    gaps += [name for name, value in (("claimed_at", event.get("claimed_at")),
+                                      ("notice_version", ev.get("notice_version")),
+                                      ("notice_sha256", ev.get("notice_sha256"))) if not value]
+    return gaps
+
+
+def evidence_complete(event: dict[str, Any]) -> bool:
+    """Nothing in ``evidence_gaps``."""
+    return not evidence_gaps(event)
 
 
 def _grant(event: dict[str, Any], confirmed: bool) -> State:

@@ -18,6 +18,7 @@ from auditor.ui import bp
 from auditor.ui.access import ADMINS, CONSENT_READERS, LEDGER_STATUS
 from consent_ledger import InvalidIdentifier
 from consent_ledger.identifiers import is_pseudonym
+from consent_ledger.projection import evidence_gaps
 
 
 def _pseudonym(q: str) -> str:
@@ -41,7 +42,9 @@ def ledger() -> str | tuple[str, int]:
         return render_template("ui/ledger.html", q=q, p=None), 422
     led = get_ledger()
     history = led.history(p)
+    gaps = {e["seq"]: evidence_gaps(e) for e in history if e.get("type") in ("granted", "confirmed")}
     return render_template("ui/ledger.html", q=q, p=p, states=led.states_of(p), history=list(reversed(history)),
+                           gaps=gaps,
                            erased=any(e.get("type") == "erased" for e in history))
 
 
