@@ -59,6 +59,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for k, v in (config or {}).items():
         if k.isupper() and not k.startswith("AUDITOR_"):
             app.config[k] = v
+    if settings.trusted_proxies:
+        # Behind N proxies, the client's address (login limits, audit log) is the one they add.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     url = settings.database_url or f"sqlite:///{folder / 'auditor.db'}"
     ledger_key = bytes.fromhex(settings.ledger_key) if settings.ledger_key else instance.ledger_key(folder)
     signing_pem = settings.signing_key or instance.signing_key_pem(folder)

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     alert_email_to: str | None = None
     log_level: str = "INFO"
+    trusted_proxies: int = Field(0, ge=0, le=5)
 
     @field_validator("dns_nameservers")
     @classmethod

@@ -78,3 +78,21 @@ def test_security_headers_on_pages_and_api(client):
         h = client.get(path).headers
         assert h["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in h["Content-Security-Policy"]
+
+
+def test_behind_a_trusted_proxy_clients_are_told_apart(make_app, monkeypatch):
+    monkeypatch.setattr(ratelimit, "LOGIN_PER_ADDRESS", ratelimit.SlidingWindow("address", 2, 900))
+    app = make_app(trusted_proxies=1)
+    client = app.test_client()
+
+    def attempt(n: int, forwarded: str) -> int:
+        return client.post("/login", data={"email": f"u{n}@auditor.test", "password": "x"},
+                           headers={"X-Forwarded-For": forwarded}).status_code
+
+    assert [attempt(n, "203.0.113.7") for n in range(3)] == [401, 401, 429]
+    assert attempt(9, "203.0.113.8") == 401  # another client behind the same proxy
+    # Without a trusted proxy the header is ignored: everyone is the proxy's address.
+    plain = make_app().test_client()
+    codes = [plain.post("/login", data={"email": f"v{n}@auditor.test", "password": "x"},
+                        headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code for n in range(3)]
+    assert codes == [401, 401, 429]
