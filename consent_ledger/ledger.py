@@ -35,9 +35,9 @@ from consent_ledger.events import (
 )
 from consent_ledger.identifiers import (
     InvalidIdentifier,
+    KeyedHash,
     is_pseudonym,
     normalise_identifier,
-    pseudonym,
 )
 from consent_ledger.merkle import (
     EMPTY_ROOT,
@@ -111,6 +111,7 @@ class Ledger:
                  clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self._key = ledger_key
+        self._hash = KeyedHash(ledger_key)
         self._kek = derive_kek(ledger_key)
         self.signing_key = signing_key
         self.public_key = signing_key.public_key()
@@ -126,7 +127,7 @@ class Ledger:
 
     def pseudonym_of(self, raw: str, channel: str = "email") -> str:
         """Normalise an identifier for ``channel`` and return its pseudonym."""
-        return pseudonym(self._key, normalise_identifier(raw, channel))
+        return self._hash.pseudonym(normalise_identifier(raw, channel))
 
     def _subject(self, raw_or_pseudonym: str) -> str:
         if is_pseudonym(raw_or_pseudonym):
@@ -149,7 +150,6 @@ class Ledger:
         bodies: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         vault: dict[str, str] = {}
-        key = self._key
         for i, e in enumerate(items):
             try:
                 if not isinstance(e, EventIn):
@@ -162,7 +162,7 @@ class Ledger:
                         norm = normalise_identifier(e.subject, e.channel)
                     except InvalidIdentifier as exc:
                         raise _Bad("subject", str(exc)) from None
-                    p = pseudonym(key, norm)
+                    p = self._hash.pseudonym(norm)
                     vault.setdefault(p, norm)
                 else:
                     p = check_pseudonym(e.pseudonym)

@@ -48,15 +48,16 @@ MAX_JSON_DEPTH = 32
 
 
 def _depth_ok(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if no container in ``data`` is nested deeper than ``limit`` (scalars are not visited)."""
+    if not isinstance(data, dict | list):
+        return True
     stack = [(data, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > limit:
             return False
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        values = node.values() if isinstance(node, dict) else node
+        stack.extend([(v, depth + 1) for v in values if isinstance(v, dict | list)])
     return True
 
 

@@ -24,6 +24,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from consent_ledger.identifiers import KeyedHash
+
 APPROVAL_PREFIX = "apv1"
 _UNSUB_VERSION = 1
 _TAG_BYTES = 16
@@ -123,21 +125,13 @@ class UnsubscribeSigner:
     def __init__(self, key: bytes, campaign_id: int, channel: str, purpose: str) -> None:
         self._head = struct.pack(">BI", _UNSUB_VERSION, campaign_id)
         self._tail = channel.encode() + b"\x00" + purpose.encode()
-        # RFC 2104 by hand: the inner and outer hashes of the padded key are computed once, so a
-        # token costs two hash copies instead of a fresh HMAC context (2x faster at 100,000).
-        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\x00")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+        self._mac = KeyedHash(key)
 
     def token(self, pseudonym: str) -> str:
         """The token for one recipient's pseudonym (hex)."""
         raw = bytes.fromhex(pseudonym)
         payload = self._head + bytes((len(raw),)) + raw + self._tail
-        inner = self._inner.copy()
-        inner.update(payload)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        tag = outer.digest()[:_TAG_BYTES]
+        tag = self._mac.digest(payload)[:_TAG_BYTES]
         return binascii.b2a_base64(payload + tag, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 

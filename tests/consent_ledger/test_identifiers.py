@@ -71,3 +71,18 @@ def test_fast_path_agrees_with_email_validator(loc, dom):
     except InvalidIdentifier:
         got = None
     assert got == expected
+
+
+@pytest.mark.parametrize("key_len", [0, 1, 32, 64, 65, 200])
+def test_keyed_hash_is_hmac_sha256(key_len):
+    import hashlib
+    import hmac
+    import os
+
+    from consent_ledger.identifiers import KeyedHash
+
+    key = os.urandom(key_len)
+    mac = KeyedHash(key)
+    for message in (b"", b"anna@example.org", os.urandom(1000)):
+        assert mac.digest(message) == hmac.new(key, message, hashlib.sha256).digest()
+    assert mac.pseudonym("anna@example.org") == pseudonym(key, "anna@example.org")
