@@ -12,7 +12,7 @@ from consent_ledger.schema import lock
 
 # pg_advisory_xact_lock key: ASCII "ledger" as an integer, so it does not collide by accident.
 ADVISORY_KEY = int.from_bytes(b"ledger", "big")
-SQLITE_CACHE_KIB = 16384
+SQLITE_CACHE_KIB = 32768
 CHUNK = 5000  # bound parameters per IN list: under SQLite's 32,766 and PostgreSQL's 65,535
 
 
@@ -29,7 +29,8 @@ def take_append_lock(conn: Connection, now: str) -> None:
     conn.execute(lock.update().where(lock.c.id == 1).values(locked_at=now))
     if not conn.info.get("ledger_cache"):
         # Appends touch four B-trees at random keys; SQLite's default 2 MB page cache makes a
-        # large ledger re-read index pages on every batch. Set once per pooled connection.
+        # large ledger re-read index pages on every batch. Set once per pooled connection (an
+        # engine from auditor.db asks for as much at connect; a bare engine may not).
         conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         conn.info["ledger_cache"] = True
 

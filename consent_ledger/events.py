@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from consent_ledger.identifiers import is_pseudonym, valid_channel
 
@@ -63,9 +63,12 @@ class Appended:
     recorded_at: str
 
 
-@dataclass(frozen=True)
-class ConsentState:
-    """The current consent of one pseudonym for one channel and purpose."""
+class ConsentState(NamedTuple):
+    """The current consent of one pseudonym for one channel and purpose.
+
+    A named tuple, not a dataclass: the gate builds one per recipient (100,000 in a call), and a
+    tuple is five times cheaper to build than a frozen dataclass.
+    """
 
     pseudonym: str
     channel: str

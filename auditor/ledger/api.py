@@ -63,7 +63,7 @@ def read_consents(principal, subject: str) -> dict[str, Any]:
     history = ledger.history(p)
     if not history:
         raise ApiError(404, "Not Found", "the ledger holds no events for this subject")
-    states = [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in vars(s).items() if k != "pseudonym"}
+    states = [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in s._asdict().items() if k != "pseudonym"}
               for s in ledger.states_of(p)]
     return {"pseudonym": p, "states": states, "history": history}
 

@@ -159,7 +159,7 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
 
 
 def _state_dict(s: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in vars(s).items()}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in s._asdict().items()}
 
 
 @ledger_group.command("status")
