@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from auditor.api import Body
+from auditor.api.schemas import FindingOut
 from auditor.monitoring.services import normalise_domain, normalise_ip, normalise_selector
 
 MAX_RECIPIENTS = 200_000
@@ -101,18 +102,6 @@ class ConsentCoverage(BaseModel):
     suppressed: int
     reasons: dict[str, int]
     warnings: dict[str, int] = Field(default_factory=dict)
-
-
-class FindingOut(BaseModel):
-    """A finding as the API shows it."""
-
-    rule_id: str
-    severity: str
-    title: str
-    detail: str = ""
-    citation: str = ""
-    subject: str = "message"
-    evidence: dict[str, Any] = Field(default_factory=dict)
 
 
 class ReviewOut(BaseModel):

@@ -8,6 +8,7 @@ from flask import request
 from pydantic import BaseModel, Field
 
 from auditor.api import Body, route
+from auditor.api.schemas import FindingOut
 from auditor.errors import ApiError
 from auditor.services import services
 
@@ -19,18 +20,6 @@ class MessageCheckQuery(Body):
     marketing: bool = True
     bulk: bool = True
     blocklists: bool = True
-
-
-class FindingOut(BaseModel):
-    """One finding."""
-
-    rule_id: str
-    severity: str
-    title: str
-    detail: str
-    citation: str
-    subject: str
-    evidence: dict[str, Any]
 
 
 class MessageCheckOut(BaseModel):

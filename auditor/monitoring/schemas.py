@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from auditor.api import Body
+from auditor.api.schemas import FindingOut
 from auditor.monitoring.services import MAX_IPS, MAX_SELECTORS, MIN_INTERVAL_MINUTES
 
 MAX_ZONE_CHARS = 1_000_000
@@ -22,18 +23,6 @@ class AuditIn(Body):
     zone: str | None = Field(None, max_length=MAX_ZONE_CHARS,
                              description="zone file text: served on loopback and audited before it is "
                                          "published (preflight; not stored in the history)")
-
-
-class FindingOut(BaseModel):
-    """A finding as the API shows it."""
-
-    rule_id: str
-    severity: str
-    title: str
-    detail: str = ""
-    citation: str = ""
-    subject: str = ""
-    evidence: dict[str, Any] = Field(default_factory=dict)
 
 
 class ChangeOut(BaseModel):
