@@ -58,8 +58,15 @@ def select_in(conn: Connection, sql: str, values: Sequence[Any], params: tuple =
     if mark != "?":
         sql = sql.replace("?", mark)
     out: list[tuple] = []
-    for part in chunks(values):
-        out.extend(conn.exec_driver_sql(f"{sql} ({', '.join([mark] * len(part))})", (*params, *part)).fetchall())
+    # The driver's own cursor, in the connection's transaction: plain tuples, none of
+    # SQLAlchemy's per-row work (a gate call reads 100,000 rows here).
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for part in chunks(values):
+            cursor.execute(f"{sql} ({', '.join([mark] * len(part))})", (*params, *part))
+            out.extend(cursor.fetchall())
+    finally:
+        cursor.close()
     return out
 
 

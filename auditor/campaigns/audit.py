@@ -18,6 +18,7 @@ import rfc8785
 from auditor.campaigns.coverage import Coverage, RecipientVerdict, evaluate_recipients, summarise
 from auditor.campaigns.schemas import CampaignDocument
 from checks.findings import SEVERITY_ORDER, Finding
+from consent_ledger.bulk import collector_paused
 
 # Structural defects after which the parsed message is not the message the sender meant.
 _FATAL_DEFECTS = (
@@ -176,7 +177,8 @@ def audit_campaign(doc: CampaignDocument, message_json: dict[str, Any], *, messa
         found = [f for f in found if f.rule_id not in _GATE_SUPPLIED]
     found = dedupe(apply_policy(found, policy))
     found.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule_id, f.subject))
-    verdicts = evaluate_recipients(ledger, doc.recipients, facts=facts, policy=policy, now=now)
+    with collector_paused(len(doc.recipients)):
+        verdicts = evaluate_recipients(ledger, doc.recipients, facts=facts, policy=policy, now=now)
     coverage = summarise(verdicts)
     return CampaignAudit(verdict(found, coverage, policy), found, coverage, verdicts,
                          content_sha256(message_json), now)

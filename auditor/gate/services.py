@@ -19,6 +19,7 @@ from auditor.gate.tokens import (
     verify_approval_token,
 )
 from auditor.services import services
+from consent_ledger.bulk import collector_paused
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
@@ -134,15 +135,17 @@ def check(app: Flask, session: Session, token: str, recipients: list[str],
     campaign = authorise(app, session, token, message_sha256, now)
     ledger = get_ledger(app)
     size = ledger.size()  # the states read below include at least these events
-    verdicts = evaluate_recipients(ledger, recipients, facts=_facts(app, campaign),
-                                   policy=current_policy(app), now=now)
-    sign = UnsubscribeSigner(unsubscribe_signing_key(app), campaign.id, campaign.channel, campaign.purpose).token
-    base = services(app).settings.public_url + "/u/"
-    allowed: list[tuple[str, str]] = []
-    suppressed: list[tuple[str, str, str]] = []
-    for raw, p, outcome in verdicts:
-        if outcome.blocking:
-            suppressed.append((raw, outcome.blocking[0], outcome.reason))
-        else:
-            allowed.append((raw, base + sign(p)))
+    with collector_paused(len(recipients)):
+        verdicts = evaluate_recipients(ledger, recipients, facts=_facts(app, campaign),
+                                       policy=current_policy(app), now=now)
+        sign = UnsubscribeSigner(unsubscribe_signing_key(app), campaign.id, campaign.channel,
+                                 campaign.purpose).token
+        base = services(app).settings.public_url + "/u/"
+        allowed: list[tuple[str, str]] = []
+        suppressed: list[tuple[str, str, str]] = []
+        for raw, p, outcome in verdicts:
+            if outcome.blocking:
+                suppressed.append((raw, outcome.blocking[0], outcome.reason))
+            else:
+                allowed.append((raw, base + sign(p)))
     return GateAnswer(campaign.id, allowed, suppressed, now, size, campaign.channel == "email")
