@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection, Engine
 
 from consent_ledger import db, projection
+from consent_ledger.bulk import collector_paused
 from consent_ledger.events import (
     ALL_TYPES,
     Appended,
@@ -185,11 +186,12 @@ class Ledger:
         if not isinstance(actor, str) or not actor.strip() or len(actor) > 400:
             raise ValueError("actor must be a non-empty string of at most 400 characters")
         actor = actor.strip()
-        bodies, vault, errors = self._validate(items)
-        if errors and not keep_good:
-            raise InvalidEvent(errors)
-        keys, ids = self._seal_new(vault)
-        return Prepared(bodies, [encode_parts(b, actor) for b in bodies], keys, ids, errors)
+        with collector_paused(len(items)):
+            bodies, vault, errors = self._validate(items)
+            if errors and not keep_good:
+                raise InvalidEvent(errors)
+            keys, ids = self._seal_new(vault)
+            return Prepared(bodies, [encode_parts(b, actor) for b in bodies], keys, ids, errors)
 
     def _seal_new(self, vault: dict[str, str]) -> tuple[list[tuple], list[tuple]]:
         """Vault rows for subjects not yet in it (sealed before the lock: AES is not free)."""
@@ -225,7 +227,7 @@ class Ledger:
         """Append prepared events in one locked transaction."""
         if not prepared.bodies:
             return []
-        with self._locked() as (conn, frontier, now):
+        with collector_paused(len(prepared.bodies)), self._locked() as (conn, frontier, now):
             db.insert_rows(conn, "ledger_subject_keys", ("pseudonym", "wrapped_key"), prepared.keys,
                            "ON CONFLICT DO NOTHING")
             db.insert_rows(conn, "ledger_identities", ("pseudonym", "sealed"), prepared.ids,
@@ -457,10 +459,10 @@ class Ledger:
         """Current state per pseudonym for one channel and purpose; missing = no event."""
         wanted = sorted(set(pseudonyms))
         to_state = projection.to_state
-        with self.engine.connect() as conn:
+        with collector_paused(len(wanted)), self.engine.connect() as conn:
             rows = db.select_in(conn, _SELECT_STATES + " WHERE channel = ? AND purpose = ? AND pseudonym IN",
                                 wanted, (channel, purpose))
-        return {row[0]: to_state(row) for row in rows}
+            return {row[0]: to_state(row) for row in rows}
 
     def verify(self, progress: Callable[[int], None] | None = None,
                parallel: bool | None = None) -> VerifyReport:
