@@ -152,3 +152,13 @@ def test_commands_are_reachable_through_flask_cli(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "database at revision" in p.stdout
     assert (tmp_path / "auditor.db").exists()
+
+
+def test_ids_beyond_64_bits_are_no_route_not_a_crash(client, make_user):
+    _, key = make_user("admin@auditor.test", "admin", scopes=["campaign:read", "domain:write"])
+    h = {"Authorization": f"Bearer {key}"}
+    assert client.get(f"/api/v1/campaigns/{2**63 - 1}", headers=h).status_code == 404
+    r = client.get(f"/api/v1/campaigns/{2**63}", headers=h)
+    assert r.status_code == 404 and r.mimetype == "application/problem+json"
+    r = client.delete("/api/v1/monitoring/assets/99999999999999999999999", headers=h)
+    assert r.status_code == 404 and r.mimetype == "application/problem+json"
