@@ -38,16 +38,18 @@ class SlidingWindow:
         return max(1, int(times[-1] + self.window - now) + 1)
 
     def hit(self, session: Session, key: str) -> None:
-        """Count one event for ``key`` and forget this key's events older than the window."""
-        now, digest = time.time(), self._key(key)
-        session.execute(delete(LoginFailure).where(LoginFailure.key_hash == digest,
-                                                   LoginFailure.at <= now - self.window))
-        session.add(LoginFailure(key_hash=digest, at=now))
+        """Count one event for ``key``, and forget every key's events older than ``RETAIN``."""
+        now = time.time()
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - RETAIN))
+        session.add(LoginFailure(key_hash=self._key(key), at=now))
 
     def reset(self, session: Session, key: str) -> None:
         """Forget ``key`` (after a successful login)."""
         session.execute(delete(LoginFailure).where(LoginFailure.key_hash == self._key(key)))
 
+
+# Failed logins older than this are deleted as new ones arrive (at least the longest window).
+RETAIN = 24 * 3600
 
 # Failed logins: 5 per account and 20 per client address in 15 minutes.
 LOGIN_PER_ACCOUNT = SlidingWindow("account", 5, 15 * 60)

@@ -30,7 +30,7 @@ class Rule:
         return self.title_ru if lang == "ru" else self.title_en
 
     def fix(self, lang: str = "en") -> str:
-        """How to fix it in ``lang``, or an empty string where the remedy is the title's opposite."""
+        """How to fix it in ``lang``; empty when the catalogue gives no remedy (law and message rules)."""
         return self.fix_ru if lang == "ru" else self.fix_en
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from functools import lru_cache
 
@@ -102,13 +101,9 @@ class KeyedHash:
         return outer.digest()
 
     def pseudonym(self, normalised: str) -> str:
-        """The pseudonym of a normalised identifier, as hex."""
+        """The pseudonym of a normalised identifier under the ledger key: HMAC-SHA256, as hex."""
         return self.digest(normalised.encode("utf-8")).hex()
 
-
-def pseudonym(key: bytes, normalised: str) -> str:
-    """HMAC-SHA256 of the normalised identifier under the ledger key, as hex."""
-    return hmac.digest(key, normalised.encode("utf-8"), "sha256").hex()
 
 
 def is_pseudonym(value: str) -> bool:

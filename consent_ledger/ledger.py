@@ -111,7 +111,6 @@ class Ledger:
                  checkpoint_every_events: int = 1000, checkpoint_every_seconds: float = 300,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
-        self._key = ledger_key
         self._hash = KeyedHash(ledger_key)
         self._kek = derive_kek(ledger_key)
         self.signing_key = signing_key

@@ -66,8 +66,8 @@ class AuditEntry(Base):
 class LoginFailure(Base):
     """One failed login, counted against the account and the client address (both hashed).
 
-    Kept in the database so every WSGI worker and process shares the count; rows older than the
-    longest window are deleted as new ones arrive.
+    Kept in the database so every WSGI worker and process shares the count; rows older than
+    ``auditor.ratelimit.RETAIN`` are deleted as new ones arrive.
     """
 
     __tablename__ = "login_failures"

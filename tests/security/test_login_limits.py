@@ -96,3 +96,15 @@ def test_behind_a_trusted_proxy_clients_are_told_apart(make_app, monkeypatch):
     codes = [plain.post("/login", data={"email": f"v{n}@auditor.test", "password": "x"},
                         headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code for n in range(3)]
     assert codes == [401, 401, 429]
+
+
+def test_old_failures_of_every_key_are_purged(app):
+    with app.app_context():
+        s = db()
+        s.execute(text("INSERT INTO login_failures (key_hash, at) VALUES ('stale', :at)"),
+                  {"at": time.time() - ratelimit.RETAIN - 60})
+        s.commit()
+        ratelimit.login_failed(s, "someone@auditor.test", "192.0.2.9")
+        s.commit()
+        keys = s.execute(text("SELECT key_hash FROM login_failures")).scalars().all()
+    assert "stale" not in keys and len(keys) == 2
