@@ -67,6 +67,8 @@ EVENT_COLUMNS = tuple(c.name for c in events.columns)
 _UPSERT = db.upsert_sql(("pseudonym", "channel", "purpose"), STATE_COLUMNS)
 _SELECT_STATES = f"SELECT {', '.join(STATE_COLUMNS)} FROM ledger_states"  # noqa: S608 - constants
 _state_tuple = itemgetter(*STATE_COLUMNS)
+_SELECT_BULK = (f"SELECT {', '.join(projection.BULK_COLUMNS)} FROM ledger_states "  # noqa: S608 - constants
+                "WHERE channel = ? AND purpose = ? AND pseudonym IN")
 
 
 class LedgerError(RuntimeError):
@@ -128,6 +130,22 @@ class Ledger:
     def pseudonym_of(self, raw: str, channel: str = "email") -> str:
         """Normalise an identifier for ``channel`` and return its pseudonym."""
         return self._hash.pseudonym(normalise_identifier(raw, channel))
+
+    def pseudonyms_of(self, raws: Iterable[str], channel: str = "email") -> dict[str, str | InvalidIdentifier]:
+        """``pseudonym_of`` for many identifiers at once: the pseudonym of each distinct one, or
+        the InvalidIdentifier that says why it has none (a gate call brings 100,000)."""
+        out: dict[str, str | InvalidIdentifier] = {}
+        normalise, name = normalise_identifier, self._hash.pseudonym
+        for raw in raws:
+            if raw in out:
+                continue
+            try:
+                out[raw] = name(normalise(raw, channel))
+            except InvalidIdentifier as exc:
+                out[raw] = exc
+            except (ValueError, TypeError) as exc:
+                out[raw] = InvalidIdentifier(str(exc) or f"not a valid {channel} identifier")
+        return out
 
     def _subject(self, raw_or_pseudonym: str) -> str:
         if is_pseudonym(raw_or_pseudonym):
@@ -457,11 +475,9 @@ class Ledger:
     def current_states(self, pseudonyms: Sequence[str], channel: str, purpose: str) -> dict[str, ConsentState]:
         """Current state per pseudonym for one channel and purpose; missing = no event."""
         wanted = sorted(set(pseudonyms))
-        to_state = projection.to_state
         with collector_paused(len(wanted)), self.engine.connect() as conn:
-            rows = db.select_in(conn, _SELECT_STATES + " WHERE channel = ? AND purpose = ? AND pseudonym IN",
-                                wanted, (channel, purpose))
-            return {row[0]: to_state(row) for row in rows}
+            rows = db.select_in(conn, _SELECT_BULK, wanted, (channel, purpose))
+            return projection.bulk_states(rows, channel, purpose)
 
     def verify(self, progress: Callable[[int], None] | None = None,
                parallel: bool | None = None) -> VerifyReport:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from consent_ledger.events import ConsentState, parse_time
+from consent_ledger.events import ConsentState, _parse_stored, parse_time
 
 State = dict[str, Any]  # the ledger_states columns
 
@@ -78,3 +79,24 @@ def to_state(row: Any) -> ConsentState:
     return ConsentState(p, channel, purpose, status, bool(confirmed), parse_time(expires_at),
                         last_seq, parse_time(updated_at), parse_time(granted_at), method,
                         bool(complete), separate, pre_ticked, bundled, notice)
+
+
+# The columns a bulk read selects: channel and purpose are the query's own constants.
+BULK_COLUMNS = ("pseudonym", "status", "confirmed", "expires_at", "last_seq", "updated_at", "granted_at",
+                "method", "evidence_complete", "separate_document", "pre_ticked", "bundled", "notice_version")
+
+
+def bulk_states(rows: Iterable[tuple], channel: str, purpose: str) -> dict[str, ConsentState]:
+    """ConsentState per pseudonym from rows in BULK_COLUMNS order, for one channel and purpose.
+
+    The same as ``to_state`` row by row, written for 100,000 rows a call: locals bound once,
+    the tuple built without the named tuple's keyword-handling constructor.
+    """
+    new, cls, parse = tuple.__new__, ConsentState, _parse_stored
+    out: dict[str, ConsentState] = {}
+    for p, status, confirmed, expires, last_seq, updated, granted, method, complete, separate, pre_ticked, \
+            bundled, notice in rows:
+        out[p] = new(cls, (p, channel, purpose, status, bool(confirmed), parse(expires) if expires else None,
+                           last_seq, parse(updated) if updated else None, parse(granted) if granted else None,
+                           method, bool(complete), separate, pre_ticked, bundled, notice))
+    return out

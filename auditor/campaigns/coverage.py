@@ -43,20 +43,10 @@ def evaluate_recipients(ledger: Any, recipients: list[str], *, facts: Any, polic
                         now: datetime) -> list[RecipientVerdict]:
     """A verdict per recipient (in order), from one ``current_states`` lookup."""
     from checks.rules import recipient_findings
-    from consent_ledger import InvalidIdentifier
 
     channel, purpose = facts.channel, facts.purpose
-    pseudonyms: dict[str, str | None] = {}
-    problems: dict[str, str] = {}
-    for raw in recipients:
-        if raw in pseudonyms:
-            continue
-        try:
-            pseudonyms[raw] = ledger.pseudonym_of(raw, channel)
-        except (InvalidIdentifier, ValueError, TypeError) as exc:
-            pseudonyms[raw] = None
-            problems[raw] = str(exc) or f"not a valid {channel} identifier"
-    wanted = list(dict.fromkeys(p for p in pseudonyms.values() if p))
+    pseudonyms = ledger.pseudonyms_of(recipients, channel)
+    wanted = [p for p in pseudonyms.values() if type(p) is str]
     states = ledger.current_states(wanted, channel, purpose) if wanted else {}
 
     def outcome(state: Any) -> Outcome:
@@ -73,8 +63,8 @@ def evaluate_recipients(ledger: Any, recipients: list[str], *, facts: Any, polic
     get_state = states.get
     for raw in recipients:
         p = pseudonyms[raw]
-        if p is None:
-            append((raw, None, Outcome((INVALID_RULE,), problems[raw], ())))
+        if type(p) is not str:  # the identifier does not parse: say why
+            append((raw, None, Outcome((INVALID_RULE,), str(p) or f"not a valid {channel} identifier", ())))
             continue
         state = get_state(p)
         if state is None:

@@ -76,6 +76,37 @@ def test_pseudonym_of_refuses_what_cannot_be_normalised(ledger):
     assert ledger.pseudonym_of("8 916 123 45 67", "sms") == ledger.pseudonym_of("+79161234567", "sms")
 
 
+def test_pseudonyms_of_agrees_with_pseudonym_of_and_says_why_not(ledger):
+    got = ledger.pseudonyms_of(["A@Example.org", "a@example.org", "nobody", "A@Example.org", ""], "email")
+    assert list(got) == ["A@Example.org", "a@example.org", "nobody", ""]  # each distinct input once
+    assert got["A@Example.org"] == got["a@example.org"] == ledger.pseudonym_of("a@example.org")
+    assert isinstance(got["nobody"], InvalidIdentifier) and "not a valid email address" in str(got["nobody"])
+    assert isinstance(got[""], InvalidIdentifier)
+    phones = ledger.pseudonyms_of(["8 916 123 45 67", "12"], "sms")
+    assert phones["8 916 123 45 67"] == ledger.pseudonym_of("+79161234567", "sms")
+    assert isinstance(phones["12"], InvalidIdentifier)
+
+
+def test_bulk_lookup_builds_the_same_states_as_the_single_subject_read(ledger):
+    """current_states (the gate's bulk path) and states_of (one subject) read the projection
+    through different code: every shape of state must come out identical."""
+    who = [f"s{i}@example.org" for i in range(5)]
+    ledger.append([grant(who[0]), grant(who[1], expires_at="2027-01-01T00:00:00Z"),
+                   EventIn(type="granted", subject=who[2], channel="email", purpose="marketing"),
+                   grant(who[3]), grant("+79161234567", channel="sms")], "t")
+    ledger.append([EventIn(type="confirmed", subject=who[1], channel="email", purpose="marketing"),
+                   EventIn(type="withdrawn", subject=who[3], channel="email", purpose="marketing")], "t")
+    ps = [ledger.pseudonym_of(w) for w in who]
+    bulk = ledger.current_states(ps, "email", "marketing")
+    assert len(bulk) == 4  # the fifth has no event at all
+    for p, state in bulk.items():
+        [single] = [s for s in ledger.states_of(p) if (s.channel, s.purpose) == ("email", "marketing")]
+        assert state == single
+        assert type(state.confirmed) is bool and type(state.evidence_complete) is bool
+    assert bulk[ps[1]].expires_at == datetime(2027, 1, 1, tzinfo=UTC) and bulk[ps[1]].confirmed is True
+    assert bulk[ps[3]].status == "withdrawn" and bulk[ps[2]].evidence_complete is False
+
+
 def test_checkpoints_are_taken_every_n_events_and_on_demand(ledger, filled):
     cps = ledger.checkpoints()
     assert [c["size"] for c in cps] == [15, 19, 23]
