@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from consent_ledger.events import ConsentState, _parse_stored, parse_time
+from consent_ledger.events import ConsentState, parse_time
 
 State = dict[str, Any]  # the ledger_states columns
 
@@ -90,13 +91,23 @@ def bulk_states(rows: Iterable[tuple], channel: str, purpose: str) -> dict[str, 
     """ConsentState per pseudonym from rows in BULK_COLUMNS order, for one channel and purpose.
 
     The same as ``to_state`` row by row, written for 100,000 rows a call: locals bound once,
-    the tuple built without the named tuple's keyword-handling constructor.
+    each distinct stored time parsed once (a dict for the call: recording times repeat per
+    appended batch, grant times per signup form), the tuple built without the named tuple's
+    keyword-handling constructor.
     """
-    new, cls, parse = tuple.__new__, ConsentState, _parse_stored
+    new, cls, fromiso = tuple.__new__, ConsentState, datetime.fromisoformat
+    times: dict[str | None, datetime | None] = {None: None, "": None}
+    seen = times.get
     out: dict[str, ConsentState] = {}
     for p, status, confirmed, expires, last_seq, updated, granted, method, complete, separate, pre_ticked, \
             bundled, notice in rows:
-        out[p] = new(cls, (p, channel, purpose, status, bool(confirmed), parse(expires) if expires else None,
-                           last_seq, parse(updated) if updated else None, parse(granted) if granted else None,
-                           method, bool(complete), separate, pre_ticked, bundled, notice))
+        e, u, g = seen(expires, seen), seen(updated, seen), seen(granted, seen)
+        if e is seen:
+            e = times[expires] = fromiso(expires)
+        if u is seen:
+            u = times[updated] = fromiso(updated)
+        if g is seen:
+            g = times[granted] = fromiso(granted)
+        out[p] = new(cls, (p, channel, purpose, status, bool(confirmed), e, last_seq, u, g, method, bool(complete),
+                           separate, pre_ticked, bundled, notice))
     return out

@@ -11,6 +11,7 @@ from auditor.campaigns.services import WorkflowError
 from auditor.errors import ApiError
 from auditor.gate.services import GateRefused, check
 from auditor.services import db
+from consent_ledger.bulk import collector_paused
 
 MAX_GATE_RECIPIENTS = 100_000
 
@@ -69,7 +70,9 @@ def gate_check(principal: Principal, body: GateCheckIn) -> Response:
     except GateRefused as exc:
         raise ApiError(403, "Approval token refused", "; ".join(exc.reasons),
                        errors=[{"loc": "approval_token", "msg": r} for r in exc.reasons]) from None
-    return Response(answer.to_json(), mimetype="application/json")
+    with collector_paused(len(body.recipients)):  # 100,000 entries: see consent_ledger/bulk.py
+        text = answer.to_json()
+    return Response(text, mimetype="application/json")
 
 
 def init_app(app) -> None:

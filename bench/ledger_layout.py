@@ -1,0 +1,124 @@
+"""What the ledger's storage layout alone costs to append to, and what another layout would.
+
+Raw ``sqlite3`` with no ledger logic: batches of new subjects are written into
+
+* ``current``: the ledger's layout today: events with a ``(pseudonym, seq)`` index, the
+  projection keyed by ``(pseudonym, channel, purpose)``, the vault's two tables keyed by
+  pseudonym: four B-trees keyed by random HMAC values;
+* ``subject_id``: one table maps a pseudonym to an integer assigned at first sight (the only
+  random key) and holds the sealed identity; events, projection and their index are keyed by
+  that integer, so new subjects append at the right edge of every other B-tree;
+* ``bare``: the same rows into tables without keys or indexes (bench/ledger.py's baseline).
+
+Run: ``python bench/ledger_layout.py [--quick] [--events N]``. Prints one JSON document with events/s per
+layout, measured in the same run. It informs the open append-rate target (docs/ledger.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+BATCH = 5000
+EVENT = '{"actor":"bench","channel":"email",' + '"x":"' + "e" * 700 + '"}'  # ~ a stored event's size
+NOW = "2026-11-29T10:00:00.000000Z"
+
+SCHEMAS = {
+    "current": [
+        "CREATE TABLE ev (seq BIGINT PRIMARY KEY, pseudonym TEXT, type TEXT, channel TEXT, purpose TEXT, "
+        "event TEXT, leaf_hash BLOB, nodes BLOB, recorded_at TEXT)",
+        "CREATE INDEX ev_p ON ev (pseudonym, seq)",
+        "CREATE TABLE st (pseudonym TEXT, channel TEXT, purpose TEXT, status TEXT, confirmed, expires_at, "
+        "last_seq, updated_at, granted_at, method, complete, separate, pre_ticked, bundled, notice, "
+        "PRIMARY KEY (pseudonym, channel, purpose)) WITHOUT ROWID",
+        "CREATE TABLE sk (pseudonym TEXT PRIMARY KEY, wrapped BLOB) WITHOUT ROWID",
+        "CREATE TABLE si (pseudonym TEXT PRIMARY KEY, sealed BLOB) WITHOUT ROWID",
+    ],
+    "subject_id": [
+        "CREATE TABLE subj (id INTEGER PRIMARY KEY, pseudonym TEXT NOT NULL UNIQUE, wrapped BLOB, sealed BLOB)",
+        "CREATE TABLE ev (seq INTEGER PRIMARY KEY, subject INT, type TEXT, channel TEXT, purpose TEXT, "
+        "event TEXT, leaf_hash BLOB, nodes BLOB, recorded_at TEXT)",
+        "CREATE INDEX ev_s ON ev (subject, seq)",
+        "CREATE TABLE st (subject INT, channel TEXT, purpose TEXT, status TEXT, confirmed, expires_at, "
+        "last_seq, updated_at, granted_at, method, complete, separate, pre_ticked, bundled, notice, "
+        "PRIMARY KEY (subject, channel, purpose)) WITHOUT ROWID",
+    ],
+    "bare": [
+        "CREATE TABLE ev (seq, pseudonym, type, channel, purpose, event, leaf_hash, nodes, recorded_at)",
+        "CREATE TABLE st (pseudonym, channel, purpose, status, confirmed, expires_at, last_seq, updated_at, "
+        "granted_at, method, complete, separate, pre_ticked, bundled, notice)",
+        "CREATE TABLE sk (pseudonym, wrapped)",
+        "CREATE TABLE si (pseudonym, sealed)",
+    ],
+}
+
+
+def _state(key: object, seq: int) -> tuple:
+    return (key, "email", "marketing", "granted", 1, None, seq, NOW, "2026-11-01T10:00:00Z", "web_form",
+            1, 1, 0, 0, "v1")
+
+
+def run(layout: str, folder: Path, n: int) -> float:
+    """Events/s appending ``n`` new subjects in batches of BATCH, one transaction each."""
+    db = sqlite3.connect(folder / f"{layout}.db", isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768"):  # as the service
+        db.execute(f"PRAGMA {pragma}")
+    for sql in SCHEMAS[layout]:
+        db.execute(sql)
+    blob = os.urandom(60)
+    started = time.perf_counter()
+    for first in range(1, n + 1, BATCH):
+        seqs = range(first, min(first + BATCH, n + 1))
+        ps = [hashlib.sha256(b"%d" % s).hexdigest() for s in seqs]  # random, as HMAC pseudonyms are
+        db.execute("BEGIN IMMEDIATE")
+        if layout == "subject_id":
+            marks = ",".join("?" * len(ps))
+            ids = dict(db.execute(f"SELECT pseudonym, id FROM subj WHERE pseudonym IN ({marks})", ps))  # noqa: S608
+            top = db.execute("SELECT coalesce(max(id), 0) FROM subj").fetchone()[0]
+            new = [(top + k + 1, p, blob, blob) for k, p in enumerate(p for p in ps if p not in ids)]
+            db.executemany("INSERT INTO subj VALUES (?, ?, ?, ?)", new)
+            ids.update((p, i) for i, p, _w, _s in new)
+            keys = [ids[p] for p in ps]
+        else:
+            keys = ps
+        db.executemany("INSERT INTO ev VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(s, k, "granted", "email", "marketing", EVENT, blob[:32], b"", NOW)
+                        for s, k in zip(seqs, keys, strict=True)])
+        db.executemany(f"INSERT INTO st VALUES ({', '.join('?' * 15)})",  # noqa: S608
+                       [_state(k, s) for s, k in zip(seqs, keys, strict=True)])
+        if layout != "subject_id":
+            db.executemany("INSERT INTO sk VALUES (?, ?)", [(p, blob) for p in ps])
+            db.executemany("INSERT INTO si VALUES (?, ?)", [(p, blob) for p in ps])
+        db.execute("COMMIT")
+    rate = n / (time.perf_counter() - started)
+    db.close()
+    return rate
+
+
+def main() -> None:
+    """Measure each layout and print the JSON document."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--quick", action="store_true", help="20,000 events, a few seconds")
+    args = parser.parse_args()
+    if args.quick:
+        args.events = 20_000
+    with tempfile.TemporaryDirectory(prefix="bench-layout-") as tmp:
+        rates = {layout: run(layout, Path(tmp), args.events) for layout in ("bare", "current", "subject_id")}
+    print(json.dumps({"bench": "ledger_layout", "events": args.events, "batch": BATCH,
+                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                  "sqlite": sqlite3.sqlite_version},
+                      "results": [{"layout": k, "events_per_second": round(v),
+                                   "ratio_to_bare": round(v / rates["bare"], 3)} for k, v in rates.items()]},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
