@@ -1,7 +1,8 @@
 """Benchmark of the send gate: 1,000 recipients over HTTP (p50, p99) and 100,000 in one call.
 
 Each figure stands beside the raw lookup baseline measured in the same run: a bare SQL ``IN``
-query of the same pseudonyms against a two-column table in the same SQLite file. Run
+query of the same pseudonyms against a two-column table in the same SQLite file. The service runs
+as ``auditor serve`` (waitress) in its own process; the client is this one. Run
 ``python bench/gate.py`` (full) or ``--quick`` (smaller, under a minute). Prints one JSON document.
 """
 
@@ -13,10 +14,11 @@ import json
 import os
 import platform
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,13 +110,32 @@ def _bare_lookup(conn, pseudonyms: list[str]) -> float:
     return elapsed
 
 
-def _serve(app):
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4,
-                           max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1024)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server
+def _serve(folder: Path) -> tuple[subprocess.Popen, int]:
+    """``auditor serve`` on the benchmark's instance, in its own process as it runs in production
+    (a client inside the server's process would share its interpreter lock)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(folder), "AUDITOR_LOG_LEVEL": "WARNING",
+           "AUDITOR_MAX_BODY_BYTES": str(64 * 1024 * 1024), "PYTHONPATH": str(HERE.parent)}
+    env.pop("AUDITOR_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", str(port), "--threads", "4"],
+                            env=env, cwd=HERE.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            probe.request("GET", "/healthz")
+            if probe.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            probe.close()
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    raise SystemExit(f"auditor serve did not start: {proc.stderr.read().decode()[-2000:]}")
 
 
 def _call(conn: http.client.HTTPConnection, key: str, token: str, recipients: list[str]) -> tuple[float, dict]:
@@ -135,10 +156,11 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def _result(metric: str, value: float, unit: str, what: str, base: float, target: str, met: bool) -> dict:
+def _result(metric: str, value: float, unit: str, what: str, base: float, target: str, met: bool,
+            **extra: object) -> dict:
     return {"metric": metric, "value": round(value, 2), "unit": unit,
             "baseline": {"what": what, "value": round(base, 2)},
-            "ratio": round(value / base, 1) if base else None, "target": target, "met": met}
+            "ratio": round(value / base, 1) if base else None, "target": target, "met": met, **extra}
 
 
 def main() -> None:
@@ -148,7 +170,7 @@ def main() -> None:
     population = 20_000 if args.quick else 100_000
     batch_calls = 40 if args.quick else 300
     big = population
-    big_runs = 2 if args.quick else 5
+    big_runs = 2 if args.quick else 7  # a shared VM's timings wander: the median of several calls
 
     from auditor import create_app
     from auditor.accounts.services import create_key, create_user
@@ -168,8 +190,9 @@ def main() -> None:
 
     rng = random.Random(7)
     strangers = [f"stranger{i}@example.net" for i in range(population // 20)]
-    server = _serve(app)
-    conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=120)
+    app.extensions["auditor"].engine.dispose()  # the server process opens its own connections
+    server, port = _serve(folder)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     raw = app.extensions["auditor"].engine.raw_connection()
     try:
         for _ in range(5):  # warm up: connections, caches, the first token verification
@@ -191,7 +214,8 @@ def main() -> None:
     finally:
         raw.close()
         conn.close()
-        server.close()
+        server.terminate()
+        server.wait(10)
 
     p50, p99 = statistics.median(gate_ms), _pct(gate_ms, 0.99)
     b50, b99 = statistics.median(base_ms), _pct(base_ms, 0.99)
@@ -206,7 +230,8 @@ def main() -> None:
         "results": [
             _result("gate_1000_http_p50", p50, "ms", what + " (p50)", b50, "<= 50 ms", p50 <= 50),
             _result("gate_1000_http_p99", p99, "ms", what + " (p99)", b99, "<= 150 ms", p99 <= 150),
-            _result(f"gate_{big}_one_call", bigm, "ms", what, bigb, "<= 2000 ms", bigm <= 2000),
+            _result(f"gate_{big}_one_call", bigm, "ms", what + " (median of the calls)", bigb, "<= 2000 ms",
+                    bigm <= 2000, runs=[round(x) for x in big_s], baseline_runs=[round(x) for x in big_base]),
         ],
     }, indent=2))
 
