@@ -72,31 +72,21 @@ def bench_append(folder: Path, n: int) -> dict:
     src = sqlite3.connect(folder / "append.db")
     rows = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}  # noqa: S608
     cols = {t: [r[1] for r in src.execute(f"PRAGMA table_info({t})")] for t in TABLES}
+    ddl = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN "
+                                         "('table', 'index') AND tbl_name IN (?, ?, ?, ?)", TABLES)]
     src.close()
-    bare = sqlite3.connect(folder / "bare.db", isolation_level=None)
-    bare.execute("PRAGMA journal_mode=WAL")
-    bare.execute("PRAGMA synchronous=NORMAL")
-    for t in TABLES:
-        bare.execute(f"CREATE TABLE {t} ({', '.join(cols[t])})")
-    t0 = time.perf_counter()
-    for i in range(0, n, BATCH):
-        bare.execute("BEGIN")
-        for t in TABLES:
-            part = rows[t][i:i + BATCH]
-            bare.executemany(f"INSERT INTO {t} VALUES ({', '.join('?' * len(cols[t]))})", part)  # noqa: S608
-        bare.execute("COMMIT")
-    base_all = n / (time.perf_counter() - t0)
-    bare.execute("CREATE TABLE events_only AS SELECT * FROM ledger_events WHERE 0")
-    t0 = time.perf_counter()
-    for i in range(0, n, BATCH):
-        bare.execute("BEGIN")
-        bare.executemany(f"INSERT INTO events_only VALUES ({', '.join('?' * len(cols['ledger_events']))})",  # noqa: S608
-                         rows["ledger_events"][i:i + BATCH])
-        bare.execute("COMMIT")
-    base_events = n / (time.perf_counter() - t0)
-    bare.close()
-    indexed = _indexed_baseline(folder, rows, cols, n)
     ledger.engine.dispose()
+    base_all = _inserts(folder / "bare.db", [f"CREATE TABLE {t} ({', '.join(cols[t])})" for t in TABLES], rows, n)
+    base_events = _inserts(folder / "events.db", [f"CREATE TABLE ledger_events ({', '.join(cols['ledger_events'])})"],
+                           {"ledger_events": rows["ledger_events"]}, n)
+    # With the ledger's own keys and indexes: what SQLite itself costs for this layout (random
+    # HMAC keys in four B-trees) before any ledger work. Each batch writes the rows its own events
+    # wrote: tables read back in key order would hand every batch a contiguous key range.
+    first: dict[str, int] = {}
+    for row in rows["ledger_events"]:
+        first.setdefault(row[1], row[0])
+    indexed = _inserts(folder / "indexed.db", ddl, {t: rows[t] if t == "ledger_events" else
+                                                    sorted(rows[t], key=lambda r: first[r[0]]) for t in TABLES}, n)
     ratio = rate / base_all
     return _result("append_batched_sqlite", rate, "events/s",
                    "executemany of the same rows (events, projection, vault) into bare tables", base_all, ratio,
@@ -106,34 +96,22 @@ def bench_append(folder: Path, n: int) -> dict:
                    indexed_tables_baseline=round(indexed), ratio_to_indexed_tables=round(rate / indexed, 3))
 
 
-def _indexed_baseline(folder: Path, rows: dict, cols: dict, n: int) -> float:
-    """executemany of the same rows into tables with the ledger's own keys and indexes.
-
-    What SQLite itself costs for this layout (random HMAC keys in four B-trees), before any
-    ledger work: the bound the append rate can approach without a different layout.
-    """
-    src = sqlite3.connect(folder / "append.db")
-    ddl = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN "
-                                         "('table', 'index') AND tbl_name IN (?, ?, ?, ?)", TABLES)]
-    src.close()
-    # Each batch writes the rows its own events wrote: tables read back in key order would
-    # otherwise hand every batch a contiguous key range, which appends instead of scattering.
-    first = {}
-    for row in rows["ledger_events"]:
-        first.setdefault(row[1], row[0])
-    ordered = {t: rows[t] if t == "ledger_events" else sorted(rows[t], key=lambda r: first[r[0]]) for t in TABLES}
-    db = sqlite3.connect(folder / "indexed.db", isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA cache_size=-32768")  # as the service's connections
+def _inserts(path: Path, ddl: list[str], rows: dict[str, list[tuple]], n: int) -> float:
+    """Events/s of plain executemany of ``rows`` (per table) in batches of BATCH events, one
+    transaction each, into a new database made by ``ddl`` with the service's pragmas."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768"):
+        db.execute(f"PRAGMA {pragma}")
     for sql in ddl:
         db.execute(sql)
     t0 = time.perf_counter()
     for i in range(0, n, BATCH):
         db.execute("BEGIN")
-        for t in TABLES:
-            db.executemany(f"INSERT INTO {t} VALUES ({', '.join('?' * len(cols[t]))})",  # noqa: S608
-                           ordered[t][i:i + BATCH])
+        for t, table_rows in rows.items():
+            part = table_rows[i:i + BATCH]
+            if part:
+                db.executemany(f"INSERT INTO {t} VALUES ({', '.join('?' * len(part[0]))})",  # noqa: S608
+                               part)
         db.execute("COMMIT")
     rate = n / (time.perf_counter() - t0)
     db.close()

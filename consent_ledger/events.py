@@ -127,13 +127,7 @@ def format_time(value: datetime) -> str:
 
 def parse_time(value: str | None) -> datetime | None:
     """The aware datetime of a stored RFC 3339 string."""
-    return _parse_stored(value) if value else None
-
-
-@lru_cache(maxsize=8192)
-def _parse_stored(value: str) -> datetime:
-    # Bulk reads see the same instants again and again (one recording time per appended batch).
-    return datetime.fromisoformat(value)
+    return datetime.fromisoformat(value) if value else None
 
 
 def _time(value: datetime | str | None, name: str) -> str | None:

@@ -141,10 +141,8 @@ class Ledger:
                 continue
             try:
                 out[raw] = name(normalise(raw, channel))
-            except InvalidIdentifier as exc:
+            except InvalidIdentifier as exc:  # the one error normalisation raises; it says why
                 out[raw] = exc
-            except (ValueError, TypeError) as exc:
-                out[raw] = InvalidIdentifier(str(exc) or f"not a valid {channel} identifier")
         return out
 
     def _subject(self, raw_or_pseudonym: str) -> str:
@@ -468,9 +466,12 @@ class Ledger:
     def states_of(self, pseudonym_: str) -> list[ConsentState]:
         """Current state of a pseudonym for every channel and purpose it has events for."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(states).where(states.c.pseudonym == pseudonym_)
+            rows = conn.execute(sa.select(states.c.channel, states.c.purpose,
+                                          *(states.c[name] for name in projection.BULK_COLUMNS))
+                                .where(states.c.pseudonym == pseudonym_)
                                 .order_by(states.c.channel, states.c.purpose))
-            return [projection.to_state(r) for r in rows]
+            # One row per channel and purpose: the bulk builder, so a state is made in one place.
+            return [projection.bulk_states([tuple(r[2:])], r[0], r[1])[pseudonym_] for r in rows]
 
     def current_states(self, pseudonyms: Sequence[str], channel: str, purpose: str) -> dict[str, ConsentState]:
         """Current state per pseudonym for one channel and purpose; missing = no event."""

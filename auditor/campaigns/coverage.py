@@ -64,7 +64,7 @@ def evaluate_recipients(ledger: Any, recipients: list[str], *, facts: Any, polic
     for raw in recipients:
         p = pseudonyms[raw]
         if type(p) is not str:  # the identifier does not parse: say why
-            append((raw, None, Outcome((INVALID_RULE,), str(p) or f"not a valid {channel} identifier", ())))
+            append((raw, None, Outcome((INVALID_RULE,), str(p), ())))
             continue
         state = get_state(p)
         if state is None:

@@ -88,8 +88,8 @@ def test_pseudonyms_of_agrees_with_pseudonym_of_and_says_why_not(ledger):
 
 
 def test_bulk_lookup_builds_the_same_states_as_the_single_subject_read(ledger):
-    """current_states (the gate's bulk path) and states_of (one subject) read the projection
-    through different code: every shape of state must come out identical."""
+    """current_states (the gate's chunked IN read) and states_of (one subject's rows) read the
+    projection through different queries: every shape of state must come out identical."""
     who = [f"s{i}@example.org" for i in range(5)]
     ledger.append([grant(who[0]), grant(who[1], expires_at="2027-01-01T00:00:00Z"),
                    EventIn(type="granted", subject=who[2], channel="email", purpose="marketing"),

@@ -69,6 +69,15 @@ def _wait_results(app, count: int) -> int:
     return _results(app)
 
 
+def _lose_dkim_and_alert_once(env, cli) -> None:
+    """Unpublish the DKIM key, run the monitor: a second result is stored and one alert sent."""
+    env.publish(dkim=False)
+    assert cli.invoke(["monitor", "run", "--json"]).exit_code == 0
+    assert _wait_results(env.app, 2) == 2
+    bodies = env.hook.wait_for(1)
+    assert len(bodies) == 1 and f"DKIM selector {SELECTOR} disappeared" in bodies[0]["json"]["text"]
+
+
 def test_jobs_run_on_a_celery_worker_with_history_diffs_and_one_alert(monitoring, db_url, broker, workers):
     env = monitoring(db_url, broker_url=broker)
     cli = Runner(env.app)
@@ -80,11 +89,7 @@ def test_jobs_run_on_a_celery_worker_with_history_diffs_and_one_alert(monitoring
     workers({**_cli_env(env, db_url), "AUDITOR_BROKER_URL": broker})
     assert _wait_results(env.app, 1) == 1
 
-    env.publish(dkim=False)
-    assert cli.invoke(["monitor", "run", "--json"]).exit_code == 0
-    assert _wait_results(env.app, 2) == 2
-    bodies = env.hook.wait_for(1)
-    assert len(bodies) == 1 and f"DKIM selector {SELECTOR} disappeared" in bodies[0]["json"]["text"]
+    _lose_dkim_and_alert_once(env, cli)
 
     assert cli.invoke(["monitor", "run", "--json"]).exit_code == 0  # unchanged: stored, not alerted
     assert _wait_results(env.app, 3) == 3
@@ -170,8 +175,4 @@ def test_the_same_jobs_run_through_rabbitmq(monitoring, sqlite_url, amqp_url, wo
     assert queued["mode"] == "celery" and len(queued["enqueued"]) == 1
     workers({**_cli_env(env, sqlite_url), "AUDITOR_BROKER_URL": amqp_url})
     assert _wait_results(env.app, 1) == 1
-    env.publish(dkim=False)
-    assert cli.invoke(["monitor", "run", "--json"]).exit_code == 0
-    assert _wait_results(env.app, 2) == 2
-    bodies = env.hook.wait_for(1)
-    assert len(bodies) == 1 and f"DKIM selector {SELECTOR} disappeared" in bodies[0]["json"]["text"]
+    _lose_dkim_and_alert_once(env, cli)
