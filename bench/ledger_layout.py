@@ -8,7 +8,14 @@ Raw ``sqlite3`` with no ledger logic: batches of new subjects are written into
 * ``subject_id``: one table maps a pseudonym to an integer assigned at first sight (the only
   random key) and holds the sealed identity; events, projection and their index are keyed by
   that integer, so new subjects append at the right edge of every other B-tree;
+* ``one_random_tree``: the least any layout can write and still read a recipient's state in one
+  probe by pseudonym: the projection keyed by pseudonym, events appended by ``seq`` with no
+  index at all, no vault;
 * ``bare``: the same rows into tables without keys or indexes (bench/ledger.py's baseline).
+
+After the writes, each keyed layout also reads the state of half its subjects (sorted, in
+``IN`` chunks of 500, as ``Ledger.current_states`` does): one probe per recipient in the
+pseudonym-keyed layouts, two (the mapping, then the state) in ``subject_id``.
 
 Run: ``python bench/ledger_layout.py [--quick] [--events N]``. Prints one JSON document with events/s per
 layout, measured in the same run. It informs the open append-rate target (docs/ledger.md).
@@ -49,6 +56,13 @@ SCHEMAS = {
         "CREATE TABLE st (subject INT, channel TEXT, purpose TEXT, status TEXT, confirmed, expires_at, "
         "last_seq, updated_at, granted_at, method, complete, separate, pre_ticked, bundled, notice, "
         "PRIMARY KEY (subject, channel, purpose)) WITHOUT ROWID",
+    ],
+    "one_random_tree": [
+        "CREATE TABLE ev (seq INTEGER PRIMARY KEY, pseudonym TEXT, type TEXT, channel TEXT, purpose TEXT, "
+        "event TEXT, leaf_hash BLOB, nodes BLOB, recorded_at TEXT)",
+        "CREATE TABLE st (pseudonym TEXT, channel TEXT, purpose TEXT, status TEXT, confirmed, expires_at, "
+        "last_seq, updated_at, granted_at, method, complete, separate, pre_ticked, bundled, notice, "
+        "PRIMARY KEY (pseudonym, channel, purpose)) WITHOUT ROWID",
     ],
     "bare": [
         "CREATE TABLE ev (seq, pseudonym, type, channel, purpose, event, leaf_hash, nodes, recorded_at)",
@@ -93,13 +107,38 @@ def run(layout: str, folder: Path, n: int) -> float:
                         for s, k in zip(seqs, keys, strict=True)])
         db.executemany(f"INSERT INTO st VALUES ({', '.join('?' * 15)})",  # noqa: S608
                        [_state(k, s) for s, k in zip(seqs, keys, strict=True)])
-        if layout != "subject_id":
+        if layout in ("current", "bare"):
             db.executemany("INSERT INTO sk VALUES (?, ?)", [(p, blob) for p in ps])
             db.executemany("INSERT INTO si VALUES (?, ?)", [(p, blob) for p in ps])
         db.execute("COMMIT")
     rate = n / (time.perf_counter() - started)
     db.close()
     return rate
+
+
+READS = {
+    "current": "SELECT pseudonym, status, last_seq FROM st WHERE channel = ? AND purpose = ? AND pseudonym IN",
+    "one_random_tree": "SELECT pseudonym, status, last_seq FROM st WHERE channel = ? AND purpose = ? AND pseudonym IN",
+    "subject_id": "SELECT s.pseudonym, status, last_seq FROM subj s JOIN st ON st.subject = s.id "
+                  "AND st.channel = ? AND st.purpose = ? WHERE s.pseudonym IN",
+}
+
+
+def read(layout: str, folder: Path, n: int) -> float:
+    """Seconds to read the state of every second subject, sorted, in ``IN`` chunks of 500."""
+    wanted = sorted(hashlib.sha256(b"%d" % s).hexdigest() for s in range(1, n + 1, 2))
+    db = sqlite3.connect(folder / f"{layout}.db")
+    db.execute("PRAGMA cache_size=-32768")
+    started, found = time.perf_counter(), 0
+    for i in range(0, len(wanted), 500):
+        part = wanted[i:i + 500]
+        found += len(db.execute(f"{READS[layout]} ({','.join('?' * len(part))})",
+                                ["email", "marketing", *part]).fetchall())
+    elapsed = time.perf_counter() - started
+    db.close()
+    if found != len(wanted):
+        raise RuntimeError(f"{layout}: read {found} states of {len(wanted)}")
+    return elapsed
 
 
 def main() -> None:
@@ -111,12 +150,18 @@ def main() -> None:
     if args.quick:
         args.events = 20_000
     with tempfile.TemporaryDirectory(prefix="bench-layout-") as tmp:
-        rates = {layout: run(layout, Path(tmp), args.events) for layout in ("bare", "current", "subject_id")}
+        rates = {layout: run(layout, Path(tmp), args.events)
+                 for layout in ("bare", "current", "one_random_tree", "subject_id")}
+        reads = {layout: read(layout, Path(tmp), args.events) for layout in READS}
     print(json.dumps({"bench": "ledger_layout", "events": args.events, "batch": BATCH,
                       "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                   "sqlite": sqlite3.sqlite_version},
                       "results": [{"layout": k, "events_per_second": round(v),
-                                   "ratio_to_bare": round(v / rates["bare"], 3)} for k, v in rates.items()]},
+                                   "ratio_to_bare": round(v / rates["bare"], 3),
+                                   **({"read_half_seconds": round(reads[k], 3),
+                                       "read_ratio_to_current": round(reads[k] / reads["current"], 2)}
+                                      if k in reads else {})}
+                                  for k, v in rates.items()]},
                      indent=2))
 
 
