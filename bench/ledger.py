@@ -30,9 +30,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from auditor.db import make_engine  # noqa: E402
 from auditor.migrations import upgrade  # noqa: E402
 from consent_ledger import EventIn, Evidence, Ledger  # noqa: E402
+from consent_ledger.db import SQLITE_CACHE_KIB, SQLITE_CHECKPOINT_PAGES  # noqa: E402
 
 BATCH = 5000
-TABLES = ("ledger_events", "ledger_states", "ledger_subject_keys", "ledger_identities")
+TABLES = ("ledger_events", "ledger_states", "ledger_vault")
 
 
 def _evidence(i: int) -> Evidence:
@@ -73,7 +74,7 @@ def bench_append(folder: Path, n: int) -> dict:
     rows = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}  # noqa: S608
     cols = {t: [r[1] for r in src.execute(f"PRAGMA table_info({t})")] for t in TABLES}
     ddl = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN "
-                                         "('table', 'index') AND tbl_name IN (?, ?, ?, ?)", TABLES)]
+                                         "('table', 'index') AND tbl_name IN (?, ?, ?)", TABLES)]
     src.close()
     ledger.engine.dispose()
     base_all = _inserts(folder / "bare.db", [f"CREATE TABLE {t} ({', '.join(cols[t])})" for t in TABLES], rows, n)
@@ -100,7 +101,8 @@ def _inserts(path: Path, ddl: list[str], rows: dict[str, list[tuple]], n: int) -
     """Events/s of plain executemany of ``rows`` (per table) in batches of BATCH events, one
     transaction each, into a new database made by ``ddl`` with the service's pragmas."""
     db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768"):
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{SQLITE_CACHE_KIB}",
+                   f"wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}"):
         db.execute(f"PRAGMA {pragma}")
     for sql in ddl:
         db.execute(sql)

@@ -3,8 +3,10 @@
 Raw ``sqlite3`` with no ledger logic: batches of new subjects are written into
 
 * ``current``: the ledger's layout today: events with a ``(pseudonym, seq)`` index, the
-  projection keyed by ``(pseudonym, channel, purpose)``, the vault's two tables keyed by
-  pseudonym: four B-trees keyed by random HMAC values;
+  projection keyed by ``(pseudonym, channel, purpose)``, the vault keyed by pseudonym: three
+  B-trees keyed by random HMAC values;
+* ``two_vault_tables``: the layout before migration 0006, the vault's wrapped key and sealed
+  identity in two tables: four random-key B-trees;
 * ``subject_id``: one table maps a pseudonym to an integer assigned at first sight (the only
   random key) and holds the sealed identity; events, projection and their index are keyed by
   that integer, so new subjects append at the right edge of every other B-tree;
@@ -29,47 +31,50 @@ import json
 import os
 import platform
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from consent_ledger.db import SQLITE_CACHE_KIB, SQLITE_CHECKPOINT_PAGES  # noqa: E402
 
 BATCH = 5000
 EVENT = '{"actor":"bench","channel":"email",' + '"x":"' + "e" * 700 + '"}'  # ~ a stored event's size
 NOW = "2026-11-29T10:00:00.000000Z"
 
+_STATE_COLUMNS = ("status TEXT, confirmed, expires_at, last_seq, updated_at, granted_at, method, complete, "
+                  "separate, pre_ticked, bundled, notice")
+
+
+def _ev(key: str, seq: str = "INTEGER") -> str:
+    # BIGINT, as the ledger declares it, is not SQLite's rowid alias: a second, sequential B-tree.
+    return (f"CREATE TABLE ev (seq {seq} PRIMARY KEY, {key}, type TEXT, channel TEXT, purpose TEXT, "
+            "event TEXT, leaf_hash BLOB, nodes BLOB, recorded_at TEXT)")
+
+
+def _st(key: str) -> str:
+    return (f"CREATE TABLE st ({key}, channel TEXT, purpose TEXT, {_STATE_COLUMNS}, "
+            f"PRIMARY KEY ({key.split()[0]}, channel, purpose)) WITHOUT ROWID")
+
+
+_BY_PSEUDONYM = [_ev("pseudonym TEXT", "BIGINT"), "CREATE INDEX ev_p ON ev (pseudonym, seq)", _st("pseudonym TEXT")]
+
 SCHEMAS = {
-    "current": [
-        "CREATE TABLE ev (seq BIGINT PRIMARY KEY, pseudonym TEXT, type TEXT, channel TEXT, purpose TEXT, "
-        "event TEXT, leaf_hash BLOB, nodes BLOB, recorded_at TEXT)",
-        "CREATE INDEX ev_p ON ev (pseudonym, seq)",
-        "CREATE TABLE st (pseudonym TEXT, channel TEXT, purpose TEXT, status TEXT, confirmed, expires_at, "
-        "last_seq, updated_at, granted_at, method, complete, separate, pre_ticked, bundled, notice, "
-        "PRIMARY KEY (pseudonym, channel, purpose)) WITHOUT ROWID",
-        "CREATE TABLE sk (pseudonym TEXT PRIMARY KEY, wrapped BLOB) WITHOUT ROWID",
-        "CREATE TABLE si (pseudonym TEXT PRIMARY KEY, sealed BLOB) WITHOUT ROWID",
-    ],
+    "current": [*_BY_PSEUDONYM,
+                "CREATE TABLE sv (pseudonym TEXT PRIMARY KEY, wrapped BLOB, sealed BLOB) WITHOUT ROWID"],
+    "two_vault_tables": [*_BY_PSEUDONYM,
+                         "CREATE TABLE sk (pseudonym TEXT PRIMARY KEY, wrapped BLOB) WITHOUT ROWID",
+                         "CREATE TABLE si (pseudonym TEXT PRIMARY KEY, sealed BLOB) WITHOUT ROWID"],
     "subject_id": [
         "CREATE TABLE subj (id INTEGER PRIMARY KEY, pseudonym TEXT NOT NULL UNIQUE, wrapped BLOB, sealed BLOB)",
-        "CREATE TABLE ev (seq INTEGER PRIMARY KEY, subject INT, type TEXT, channel TEXT, purpose TEXT, "
-        "event TEXT, leaf_hash BLOB, nodes BLOB, recorded_at TEXT)",
-        "CREATE INDEX ev_s ON ev (subject, seq)",
-        "CREATE TABLE st (subject INT, channel TEXT, purpose TEXT, status TEXT, confirmed, expires_at, "
-        "last_seq, updated_at, granted_at, method, complete, separate, pre_ticked, bundled, notice, "
-        "PRIMARY KEY (subject, channel, purpose)) WITHOUT ROWID",
-    ],
-    "one_random_tree": [
-        "CREATE TABLE ev (seq INTEGER PRIMARY KEY, pseudonym TEXT, type TEXT, channel TEXT, purpose TEXT, "
-        "event TEXT, leaf_hash BLOB, nodes BLOB, recorded_at TEXT)",
-        "CREATE TABLE st (pseudonym TEXT, channel TEXT, purpose TEXT, status TEXT, confirmed, expires_at, "
-        "last_seq, updated_at, granted_at, method, complete, separate, pre_ticked, bundled, notice, "
-        "PRIMARY KEY (pseudonym, channel, purpose)) WITHOUT ROWID",
-    ],
+        _ev("subject INT"), "CREATE INDEX ev_s ON ev (subject, seq)", _st("subject INT")],
+    "one_random_tree": [_ev("pseudonym TEXT"), _st("pseudonym TEXT")],
     "bare": [
         "CREATE TABLE ev (seq, pseudonym, type, channel, purpose, event, leaf_hash, nodes, recorded_at)",
         "CREATE TABLE st (pseudonym, channel, purpose, status, confirmed, expires_at, last_seq, updated_at, "
         "granted_at, method, complete, separate, pre_ticked, bundled, notice)",
-        "CREATE TABLE sk (pseudonym, wrapped)",
-        "CREATE TABLE si (pseudonym, sealed)",
+        "CREATE TABLE sv (pseudonym, wrapped, sealed)",
     ],
 }
 
@@ -82,7 +87,8 @@ def _state(key: object, seq: int) -> tuple:
 def run(layout: str, folder: Path, n: int) -> float:
     """Events/s appending ``n`` new subjects in batches of BATCH, one transaction each."""
     db = sqlite3.connect(folder / f"{layout}.db", isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-32768"):  # as the service
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{SQLITE_CACHE_KIB}",
+                   f"wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}"):  # as the ledger's appender
         db.execute(f"PRAGMA {pragma}")
     for sql in SCHEMAS[layout]:
         db.execute(sql)
@@ -108,6 +114,8 @@ def run(layout: str, folder: Path, n: int) -> float:
         db.executemany(f"INSERT INTO st VALUES ({', '.join('?' * 15)})",  # noqa: S608
                        [_state(k, s) for s, k in zip(seqs, keys, strict=True)])
         if layout in ("current", "bare"):
+            db.executemany("INSERT INTO sv VALUES (?, ?, ?)", [(p, blob, blob) for p in ps])
+        elif layout == "two_vault_tables":
             db.executemany("INSERT INTO sk VALUES (?, ?)", [(p, blob) for p in ps])
             db.executemany("INSERT INTO si VALUES (?, ?)", [(p, blob) for p in ps])
         db.execute("COMMIT")
@@ -128,7 +136,7 @@ def read(layout: str, folder: Path, n: int) -> float:
     """Seconds to read the state of every second subject, sorted, in ``IN`` chunks of 500."""
     wanted = sorted(hashlib.sha256(b"%d" % s).hexdigest() for s in range(1, n + 1, 2))
     db = sqlite3.connect(folder / f"{layout}.db")
-    db.execute("PRAGMA cache_size=-32768")
+    db.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     started, found = time.perf_counter(), 0
     for i in range(0, len(wanted), 500):
         part = wanted[i:i + 500]
@@ -151,7 +159,7 @@ def main() -> None:
         args.events = 20_000
     with tempfile.TemporaryDirectory(prefix="bench-layout-") as tmp:
         rates = {layout: run(layout, Path(tmp), args.events)
-                 for layout in ("bare", "current", "one_random_tree", "subject_id")}
+                 for layout in ("bare", "current", "two_vault_tables", "one_random_tree", "subject_id")}
         reads = {layout: read(layout, Path(tmp), args.events) for layout in READS}
     print(json.dumps({"bench": "ledger_layout", "events": args.events, "batch": BATCH,
                       "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

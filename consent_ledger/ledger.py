@@ -54,9 +54,8 @@ from consent_ledger.schema import (
     STATE_COLUMNS,
     checkpoints,
     events,
-    identities,
     states,
-    subject_keys,
+    vault,
 )
 from consent_ledger.vault import derive_kek, seal, unseal
 
@@ -101,8 +100,7 @@ class Prepared:
 
     bodies: list[dict[str, Any]]
     parts: list[tuple[str, str]]  # canonical JSON around recorded_at and seq, see encode_parts
-    keys: list[tuple[str, bytes]]
-    ids: list[tuple[str, bytes]]
+    vault: list[tuple[str, bytes, bytes]]  # (pseudonym, wrapped key, sealed identifier) of new subjects
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -154,10 +152,8 @@ class Ledger:
     def identity(self, pseudonym_: str) -> str | None:
         """The identifier behind a pseudonym from the vault; None once erased or unknown."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(subject_keys.c.wrapped_key, identities.c.sealed)
-                .join(identities, identities.c.pseudonym == subject_keys.c.pseudonym)
-                .where(subject_keys.c.pseudonym == pseudonym_)).first()
+            row = conn.execute(sa.select(vault.c.wrapped_key, vault.c.sealed)
+                               .where(vault.c.pseudonym == pseudonym_)).first()
         return unseal(self._kek, pseudonym_, row[0], row[1]) if row else None
 
     # --- appending -------------------------------------------------------------------------
@@ -165,7 +161,7 @@ class Ledger:
     def _validate(self, items: Sequence[EventIn]) -> tuple[list[dict], dict[str, str], list[dict]]:
         bodies: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        vault: dict[str, str] = {}
+        identifiers: dict[str, str] = {}  # pseudonym -> normalised identifier, for the vault
         for i, e in enumerate(items):
             try:
                 if not isinstance(e, EventIn):
@@ -179,14 +175,14 @@ class Ledger:
                     except InvalidIdentifier as exc:
                         raise _Bad("subject", str(exc)) from None
                     p = self._hash.pseudonym(norm)
-                    vault.setdefault(p, norm)
+                    identifiers.setdefault(p, norm)
                 else:
                     p = check_pseudonym(e.pseudonym)
                 body["pseudonym"] = p
                 bodies.append(body)
             except _Bad as bad:
                 errors.append({"index": i, "field": bad.field, "message": bad.message})
-        return bodies, vault, errors
+        return bodies, identifiers, errors
 
     def validate(self, items: Sequence[EventIn]) -> list[dict[str, Any]]:
         """Per-item errors ({index, field, message}) that ``append`` would refuse; [] if none."""
@@ -202,27 +198,19 @@ class Ledger:
             raise ValueError("actor must be a non-empty string of at most 400 characters")
         actor = actor.strip()
         with collector_paused(len(items)):
-            bodies, vault, errors = self._validate(items)
+            bodies, identifiers, errors = self._validate(items)
             if errors and not keep_good:
                 raise InvalidEvent(errors)
-            keys, ids = self._seal_new(vault)
-            return Prepared(bodies, [encode_parts(b, actor) for b in bodies], keys, ids, errors)
+            return Prepared(bodies, [encode_parts(b, actor) for b in bodies], self._seal_new(identifiers), errors)
 
-    def _seal_new(self, vault: dict[str, str]) -> tuple[list[tuple], list[tuple]]:
+    def _seal_new(self, identifiers: dict[str, str]) -> list[tuple[str, bytes, bytes]]:
         """Vault rows for subjects not yet in it (sealed before the lock: AES is not free)."""
-        if not vault:
-            return [], []
-        wanted = sorted(vault)
+        if not identifiers:
+            return []
+        wanted = sorted(identifiers)
         with self.engine.connect() as conn:
-            known = {r[0] for r in db.select_in(
-                conn, "SELECT pseudonym FROM ledger_subject_keys WHERE pseudonym IN", wanted)}
-        keys, ids = [], []
-        for p in wanted:
-            if p not in known:
-                wrapped, sealed = seal(self._kek, p, vault[p])
-                keys.append((p, wrapped))
-                ids.append((p, sealed))
-        return keys, ids
+            known = {r[0] for r in db.select_in(conn, "SELECT pseudonym FROM ledger_vault WHERE pseudonym IN", wanted)}
+        return [(p, *seal(self._kek, p, identifiers[p])) for p in wanted if p not in known]
 
     @contextmanager
     def _locked(self) -> Iterator[tuple[Connection, Frontier, datetime]]:
@@ -243,9 +231,7 @@ class Ledger:
         if not prepared.bodies:
             return []
         with collector_paused(len(prepared.bodies)), self._locked() as (conn, frontier, now):
-            db.insert_rows(conn, "ledger_subject_keys", ("pseudonym", "wrapped_key"), prepared.keys,
-                           "ON CONFLICT DO NOTHING")
-            db.insert_rows(conn, "ledger_identities", ("pseudonym", "sealed"), prepared.ids,
+            db.insert_rows(conn, "ledger_vault", ("pseudonym", "wrapped_key", "sealed"), prepared.vault,
                            "ON CONFLICT DO NOTHING")
             out = self._append_locked(conn, frontier, now, prepared.bodies, prepared.parts)
         self._head = frontier
@@ -324,8 +310,7 @@ class Ledger:
         if known is None:
             raise LookupError("the ledger holds no events for this subject")
         with self._locked() as (conn, frontier, now):
-            conn.execute(subject_keys.delete().where(subject_keys.c.pseudonym == p))
-            conn.execute(identities.delete().where(identities.c.pseudonym == p))
+            conn.execute(vault.delete().where(vault.c.pseudonym == p))
             [done] = self._append_locked(conn, frontier, now, [body], [encode_parts(body, actor)])
         self._head = frontier
         return done

@@ -54,16 +54,10 @@ states = sa.Table(
     sqlite_with_rowid=False,  # one B-tree keyed by the text primary key instead of two
 )
 
-subject_keys = sa.Table(
-    "ledger_subject_keys", metadata,
+vault = sa.Table(  # one row per subject: one random-key insert per new subject, not two
+    "ledger_vault", metadata,
     sa.Column("pseudonym", Pseudonym, primary_key=True),
     sa.Column("wrapped_key", sa.LargeBinary, nullable=False),  # nonce || AES-GCM(KEK, key)
-    sqlite_with_rowid=False,
-)
-
-identities = sa.Table(
-    "ledger_identities", metadata,
-    sa.Column("pseudonym", Pseudonym, primary_key=True),
     sa.Column("sealed", sa.LargeBinary, nullable=False),       # nonce || AES-GCM(subject key, id)
     sqlite_with_rowid=False,
 )

@@ -147,10 +147,10 @@ def test_erasure_keeps_the_ledger_verifiable_and_the_address_unrecoverable(fille
     assert report.ok, report
     assert filled.consistency_proof(1, filled.size())["first_root"] == before["first_root"]
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM ledger_subject_keys WHERE pseudonym = :p"),
+        assert conn.execute(text("SELECT count(*) FROM ledger_vault WHERE pseudonym = :p"),
                             {"p": p}).scalar() == 0
         dump = " ".join(str(r) for t in ("ledger_events", "ledger_states", "ledger_checkpoints",
-                                         "ledger_identities", "ledger_subject_keys")
+                                         "ledger_vault")
                         for r in conn.execute(text(f"SELECT * FROM {t}")))  # noqa: S608
     assert "user3@example.org" not in dump and "user4@example.org" not in dump
     assert filled.identity(filled.pseudonym_of("user4@example.org")) == "user4@example.org"
