@@ -253,6 +253,7 @@ class Ledger:
                 nxt = next(it, None)
                 pending = None if nxt is None else pool.submit(self.prepare, nxt, actor, keep_good=keep_good)
                 yield self.commit(prepared), prepared.errors
+        db.fold_wal(self.engine)  # the stream has ended: no more batches to spread a checkpoint over
 
     def _append_locked(self, conn: Connection, frontier: Frontier, now: datetime,
                        bodies: list[dict[str, Any]], parts: list[tuple[str, str]]) -> list[Appended]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from consent_ledger import projection
+from consent_ledger import db, projection
 from consent_ledger.events import VerifyReport
 from consent_ledger.merkle import EMPTY_ROOT, Frontier
 from consent_ledger.proofs import ProofError, verify_checkpoint
@@ -106,6 +106,7 @@ def verify_ledger(ledger: Ledger, progress: Callable[[int], None] | None = None,
     if parallel is None:
         parallel = size >= PARALLEL_FROM
     parallel = parallel and _can_fork_check(ledger)
+    db.fold_wal(ledger.engine)  # both passes read through a memory map; WAL pages bypass it
     child = _start_child(ledger.engine.url.render_as_string(hide_password=False)) if parallel else None
     try:
         with ledger.engine.connect() as raw:
