@@ -73,15 +73,16 @@ def bench_append(folder: Path, n: int) -> dict:
     src = sqlite3.connect(folder / "append.db")
     rows = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}  # noqa: S608
     cols = {t: [r[1] for r in src.execute(f"PRAGMA table_info({t})")] for t in TABLES}
-    ddl = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN "
-                                         "('table', 'index') AND tbl_name IN (?, ?, ?)", TABLES)]
+    marks = ", ".join("?" * len(TABLES))
+    ddl = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN "  # noqa: S608
+                                         f"('table', 'index') AND tbl_name IN ({marks})", TABLES)]
     src.close()
     ledger.engine.dispose()
     base_all = _inserts(folder / "bare.db", [f"CREATE TABLE {t} ({', '.join(cols[t])})" for t in TABLES], rows, n)
     base_events = _inserts(folder / "events.db", [f"CREATE TABLE ledger_events ({', '.join(cols['ledger_events'])})"],
                            {"ledger_events": rows["ledger_events"]}, n)
     # With the ledger's own keys and indexes: what SQLite itself costs for this layout (random
-    # HMAC keys in four B-trees) before any ledger work. Each batch writes the rows its own events
+    # HMAC keys in three B-trees) before any ledger work. Each batch writes the rows its own events
     # wrote: tables read back in key order would hand every batch a contiguous key range.
     first: dict[str, int] = {}
     for row in rows["ledger_events"]:

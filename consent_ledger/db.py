@@ -28,7 +28,7 @@ def take_append_lock(conn: Connection, now: str) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
         return
     conn.execute(lock.update().where(lock.c.id == 1).values(locked_at=now))
-    if not conn.info.get("ledger_cache"):
+    if not conn.info.get("ledger_pragmas"):
         # Appends touch three B-trees at random keys; SQLite's default 2 MB page cache makes a
         # large ledger re-read index pages on every batch. Set once per pooled connection (an
         # engine from auditor.db asks for as much at connect; a bare engine may not).
@@ -38,7 +38,7 @@ def take_append_lock(conn: Connection, now: str) -> None:
         # 128 MB a checkpoint comes every few batches and copies a page rewritten meanwhile once.
         # The WAL file grows to about this size plus one batch; durability is unchanged.
         conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}")
-        conn.info["ledger_cache"] = True
+        conn.info["ledger_pragmas"] = True
 
 
 def fold_wal(engine: sa.engine.Engine) -> None:

@@ -16,7 +16,7 @@ from consent_ledger.db import fold_wal
 from tests.consent_ledger.conftest import grant
 
 
-def test_appends_wait_in_the_wal_until_a_stream_ends(sqlite_url):
+def test_appends_wait_in_the_wal_until_a_stream_ends_or_verify_starts(sqlite_url):
     engine = make_engine(sqlite_url)
     ledger = Ledger(engine, os.urandom(32), Ed25519PrivateKey.generate())
     path = engine.url.database
@@ -33,7 +33,12 @@ def test_appends_wait_in_the_wal_until_a_stream_ends(sqlite_url):
         assert folded > start
 
         list(ledger.append_stream([[grant(f"s{b}-{i}@example.org") for i in range(500)] for b in range(3)], "test"))
-        assert os.path.getsize(path) > folded  # the stream's end copied its pages into the file
-        assert ledger.verify().ok
+        streamed = os.path.getsize(path)
+        assert streamed > folded  # the stream's end copied its pages into the file
+
+        ledger.append([grant(f"v{i}@example.org") for i in range(1000)], "test")
+        assert os.path.getsize(path) == streamed  # waiting in the WAL again
+        assert ledger.verify(parallel=False).ok
+        assert os.path.getsize(path) > streamed  # verify copied them before reading
     finally:
         engine.dispose()
