@@ -117,8 +117,8 @@ class ZoneResolver(BaseResolver):
         while seen < 8:
             rrs = self._lookup(name)
             if rrs is None:
-                if not reply.rr:
-                    reply.header.rcode = RCODE.NXDOMAIN
+                # RFC 6604 §2.1: after a CNAME the rcode speaks of the last name of the chain
+                reply.header.rcode = RCODE.NXDOMAIN
                 break
             wanted = [r for r in rrs if r.rtype == qtype or qtype == QTYPE.ANY]
             cnames = [r for r in rrs if r.rtype == QTYPE.CNAME]
