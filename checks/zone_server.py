@@ -6,22 +6,96 @@ never touch a public resolver.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import dns.zone
 from dnslib import QTYPE, RCODE, RR, DNSError, DNSLabel
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 
 class ZoneError(ValueError):
-    """The zone text does not parse; the message says where."""
+    """The zone text does not parse; the message says where (``line N: reason: 'text'``)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def zone_entries(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, entry) per record or directive: comments dropped, ``( ... )`` joined."""
+    start, parts, depth = 0, [], 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = _strip_comment(raw)
+        if not parts and not line.strip():
+            continue
+        if not parts:
+            start = number
+        parts.append(line)
+        depth += line.count("(") - line.count(")")
+        if depth <= 0:
+            yield start, " ".join(parts)
+            parts, depth = [], 0
+    if parts:
+        yield start, " ".join(parts)
+
+
+def _strip_comment(line: str) -> str:
+    """The line without its ``;`` comment (a ``;`` inside quotes is data)."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"' and (i == 0 or line[i - 1] != "\\"):
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            return line[:i]
+    return line
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return re.sub(r"^<string>:\d+: ", "", text)
+
+
+def check_zone_text(text: str, origin: str | None = None, ttl: int = 300) -> None:
+    """Raise ZoneError naming the first entry (line number, reason, text) that does not parse.
+
+    Each entry is parsed alone by dnspython (whose messages say what was expected) and by
+    dnslib (which serves it), so a message never reads "list index out of range".
+    """
+    current = (origin or ".").rstrip(".") + "."
+    for number, entry in zone_entries(text):
+        shown = entry.strip()
+        if shown.startswith("$"):
+            directive, _, rest = shown.partition(" ")
+            directive = directive.upper()
+            if directive == "$ORIGIN" and rest.strip():
+                current = rest.split()[0] if rest.split()[0].endswith(".") else f"{rest.split()[0]}.{current}"
+            elif directive == "$TTL" and rest.strip().isdigit():
+                ttl = int(rest.strip())
+            else:
+                raise ZoneError(f"line {number}: unsupported or incomplete directive: {shown!r}", number)
+            continue
+        # an entry that starts with blanks continues the previous owner: any owner parses the same
+        record = entry if not entry[:1].isspace() else "@ " + entry.lstrip()
+        header = f"$ORIGIN {current}\n$TTL {ttl}\n"
+        try:
+            dns.zone.from_text(header + record + "\n", origin=current, relativize=False, check_origin=False)
+        except Exception as exc:  # noqa: BLE001 - every parse error becomes a line-numbered ZoneError
+            raise ZoneError(f"line {number}: {_reason(exc)}: {shown!r}", number) from None
+        try:
+            list(RR.fromZone(header + record + "\n"))
+        except Exception as exc:  # noqa: BLE001 - dnslib raises assorted types on bad input
+            raise ZoneError(f"line {number}: not servable ({_reason(exc)}): {shown!r}", number) from None
 
 
 def parse_zone(text: str, origin: str | None = None, ttl: int = 300) -> list[RR]:
     """Parse master-file text into records; raise ZoneError with the offending line."""
+    original = text
     if origin and "$ORIGIN" not in text:
         text = f"$ORIGIN {origin.rstrip('.')}.\n" + text
     if "$TTL" not in text:
@@ -29,7 +103,8 @@ def parse_zone(text: str, origin: str | None = None, ttl: int = 300) -> list[RR]
     try:
         return list(RR.fromZone(text))
     except Exception as exc:  # dnslib raises assorted types on bad input
-        raise ZoneError(f"zone does not parse: {exc}") from None
+        check_zone_text(original, origin, ttl)  # raises with the line when it can find it
+        raise ZoneError(f"zone does not parse: {_reason(exc)}") from None
 
 
 #: How an injected failure answers: ``timeout`` sends nothing, the others are response codes.
