@@ -40,13 +40,14 @@ _ALLOWED = {"p": {"none", "quarantine", "reject"}, "sp": {"none", "quarantine", 
 def tag_problems(record: str) -> list[str]:
     """RFC 7489 §6.3 violations that DMARCbis (and so checkdmarc 6) would quietly default away."""
     tags = parse_dmarc_tags(record)
-    problems = [] if "p" in tags else ["no p= tag (required by RFC 7489 §6.3)"]
+    problems: list[str] = [] if "p" in tags else [msg("no p= tag (required by RFC 7489 §6.3)")]
     for tag, allowed in _ALLOWED.items():
         if tag in tags and tags[tag].lower() not in allowed:
-            problems.append(f"{tag}={tags[tag]} is not one of {', '.join(sorted(allowed))}")
+            problems.append(msg("{tag}={value} is not one of {allowed}", tag=tag, value=tags[tag],
+                                allowed=", ".join(sorted(allowed))))
     pct = tags.get("pct")
     if pct is not None and not (pct.isdigit() and 0 <= int(pct) <= 100):
-        problems.append(f"pct={pct} is not an integer from 0 to 100")
+        problems.append(msg("pct={pct} is not an integer from 0 to 100", pct=pct))
     return problems
 
 

@@ -61,7 +61,7 @@ def bogus_reason(domain: str, ds: dns.rrset.RRset, keys: dns.resolver.Answer | N
             dns.dnssec.validate(answer.rrset, sigs, {name: keys.rrset}, now=now)
         except dns.dnssec.ValidationFailure as exc:
             expired = [s for s in sigs if s.expiration < (now or time.time())]
-            why = "the signature expired" if expired else str(exc)
+            why = msg("the signature expired") if expired else str(exc)
             return msg("the RRSIG over the {rdtype} set of {domain} does not validate: {why}",
                        rdtype=label, domain=domain, why=why)
     return None
