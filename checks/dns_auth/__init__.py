@@ -48,22 +48,6 @@ def cd_args(resolver: dns.resolver.Resolver) -> dict[str, Any]:
     return {"resolver": resolver, "timeout": float(resolver.lifetime or resolver.timeout), "retries": 0}
 
 
-_FAILURES = (dns.exception.Timeout, dns.resolver.NoNameservers)
-
-
-def lookup_failure(exc: BaseException) -> dict[str, str]:
-    """``{"dns_error": why}`` when ``exc`` (or what it wraps) is a failed lookup, not an absent record."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, _FAILURES):
-            return {"dns_error": str(seen)}
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    if "timed out" in text or "lifetime expired" in text or "No nameservers" in text:
-        return {"dns_error": text}
-    return {}
-
-
 def dns_error(exc: BaseException) -> str | None:
     """Why a lookup failed (``timeout``, ``SERVFAIL``, ``REFUSED``, ``no nameserver``), or None
     when ``exc`` (and what it wraps) is no failure: NXDOMAIN and NODATA are answers."""
