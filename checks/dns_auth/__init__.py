@@ -96,13 +96,17 @@ def lookup_failed(record: str, failure: LookupFailed, subject: str) -> Finding:
 
 
 def resolve(name: str, rdtype: str, *, resolver: dns.resolver.Resolver) -> dns.resolver.Answer | None:
-    """The answer, None for NXDOMAIN or NODATA; raises LookupFailed when no answer came."""
+    """The answer, None for NXDOMAIN, NODATA or an unaskable name; raises LookupFailed when no
+    answer came."""
     try:
         return resolver.resolve(name, rdtype)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return None
     except dns.exception.DNSException as exc:
-        raise LookupFailed(name, rdtype, dns_error(exc) or type(exc).__name__) from exc
+        error = dns_error(exc)
+        if error is None:  # a name that cannot be asked (label too long, empty label): no record there
+            return None
+        raise LookupFailed(name, rdtype, error) from exc
 
 
 def txt_records(name: str, *, resolver: dns.resolver.Resolver) -> list[str] | None:

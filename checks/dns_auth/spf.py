@@ -252,7 +252,10 @@ def _lookup(name: str, qtype: str, strict: bool = True, timeout: float = 30) -> 
     except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
         return out
     except dns.exception.DNSException as exc:
-        failed = LookupFailed(name, qtype, dns_error(exc) or type(exc).__name__)
+        error = dns_error(exc)
+        if error is None:  # a name that cannot be asked (too long, empty label): the record is wrong
+            raise pyspf.PermError(f"DNS {name} {qtype}: {exc}") from None
+        failed = LookupFailed(name, qtype, error)
         getattr(_local, "failures", []).append(failed)
         raise pyspf.TempError(f"DNS {failed}") from None
     for rdata in answer:

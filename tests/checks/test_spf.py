@@ -185,3 +185,9 @@ def test_include_of_a_strict_policy_and_a_minus_include_are_not_pass_all(serve) 
 def test_redirect_target_decides_the_all(serve, target: str, expected: set[str]) -> None:
     r = serve(spf_zone(f"v=spf1 redirect=_spf.{DOMAIN}", f'_spf IN TXT "{target}"'))
     assert ids(check_spf(DOMAIN, resolver=r).findings) == expected
+
+
+def test_an_include_of_a_name_that_cannot_be_asked_is_a_permerror_not_a_temperror(serve) -> None:
+    found = check_spf(DOMAIN, resolver=serve(spf_zone(f"v=spf1 include:{'a' * 64}.{DOMAIN} -all")),
+                      ips=[SENDER_IP]).findings
+    assert "SPF-SYNTAX" in ids(found) and not {"SPF-TEMPERROR", "DNS-LOOKUP-FAILED"} & ids(found)
