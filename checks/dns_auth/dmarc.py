@@ -177,8 +177,9 @@ def check_dmarc(domain: str, *, resolver: dns.resolver.Resolver) -> CheckResult:
         return CheckResult(info, [finding("DMARC-INVALID", msg("{error}", error=str(exc)), subject=subject)])
     problems = tag_problems(record)
     if problems:
-        return CheckResult(info, [finding("DMARC-INVALID", msg("{problems}", problems="; ".join(problems)),
-                                          subject=subject)])
+        # one problem keeps its own template (translated as such); several are listed together
+        detail = problems[0] if len(problems) == 1 else msg("{problems}", problems="; ".join(problems))
+        return CheckResult(info, [finding("DMARC-INVALID", detail, subject=subject)])
     inherited = location if location != domain else None
     found = policy_findings(record, domain, inherited_from=inherited)
     tags = parse_dmarc_tags(record)
