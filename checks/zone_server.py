@@ -124,6 +124,7 @@ class ZoneResolver(BaseResolver):
     delays: dict[str, float] = field(default_factory=dict)
     drop: set[str] = field(default_factory=set)
     failures: dict[str, str] = field(default_factory=dict)
+    queries: list = field(default_factory=list)  # every request received (dnslib DNSRecord), newest last
 
     def __post_init__(self) -> None:
         self.by_name: dict[DNSLabel, list[RR]] = defaultdict(list)
@@ -177,6 +178,8 @@ class ZoneResolver(BaseResolver):
 
     def resolve(self, request, handler):
         qname, qtype = request.q.qname, request.q.qtype
+        self.queries.append(request)
+        del self.queries[:-1000]  # a bounded log: enough for a test to inspect
         delay = self._matches(self.delays, qname)
         if delay:
             time.sleep(float(delay))

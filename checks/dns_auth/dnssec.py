@@ -21,9 +21,12 @@ from checks.i18n import msg
 
 
 def _dnssec_resolver(resolver: dns.resolver.Resolver) -> dns.resolver.Resolver:
-    """The audit's resolver asking with the DO bit (RFC 3225) so answers carry their RRSIGs."""
+    """The audit's resolver asking with the DO bit (RFC 3225) so answers carry their RRSIGs, and
+    CD (RFC 4035 §3.2.2) so a validating resolver hands over a bogus chain for us to judge
+    instead of answering SERVFAIL."""
     out = copy.copy(resolver)
     out.use_edns(0, dns.flags.DO, 1232)
+    out.flags = (resolver.flags if resolver.flags is not None else dns.flags.RD) | dns.flags.CD
     out.cache = None  # answers with signatures must not replace the shared cache's plain ones
     return out
 

@@ -6,6 +6,7 @@ import time
 
 import dns.dnssec
 import dns.name
+import dns.rdatatype
 import dns.rrset
 import dns.zone
 import pytest
@@ -74,3 +75,14 @@ def test_failed_ds_or_dnskey_lookup_is_not_unsigned(dns_server, resolver_for, rd
     assert found[0].evidence == {"record": "dnssec", "name": DOMAIN, "rdtype": rdtype, "error": "SERVFAIL"}
     server.heal()
     assert check_dnssec(DOMAIN, resolver=resolver_for(server, 0.3)).findings == []
+
+
+def test_dnssec_queries_ask_for_signatures_and_for_a_bogus_chain(dns_server, resolver_for) -> None:
+    server = dns_server(zone(signed_records()))
+    check_dnssec(DOMAIN, resolver=resolver_for(server))
+    asked = [q for q in server.resolver.queries if dns.rdatatype.to_text(q.q.qtype) in ("DS", "DNSKEY")]
+    assert len(asked) == 2
+    # CD (RFC 4035 §3.2.2): a validating resolver returns a bogus chain instead of SERVFAIL
+    assert all(q.header.cd for q in asked)
+    # DO (RFC 3225) in the OPT record: answers carry their RRSIGs
+    assert all(any(rr.rtype == 41 and rr.ttl & 0x8000 for rr in q.ar) for q in asked)
