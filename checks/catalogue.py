@@ -113,6 +113,16 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("bulk", "BULK-UNSUBSCRIBE-LATENCY", "warn", "Unsubscribes not honoured within 2 days", "Отписки не исполняются в течение 2 дней", "Gmail / Yahoo"),
     ("bulk", "BULK-SPAM-RATE", "warn", "Reported spam rate too high", "Слишком высокая доля жалоб на спам", "Gmail Postmaster guidance"),
     ("channel", "SMS-QUIET-HOURS", "warn", "Advertising SMS outside 09:00-21:00 local time", "Рекламное SMS вне 09:00-21:00 по времени получателя", "operator practice; configurable"),
+    ("dns", "DNS-LOOKUP-FAILED", "warn", "DNS lookup failed: the record's state is unknown", "DNS-запрос не удался: состояние записи неизвестно", "RFC 1035; RFC 8914"),
+    ("dns", "SPF-TEMPERROR", "warn", "DNS failure while evaluating SPF (temperror)", "Сбой DNS при проверке SPF (temperror)", "RFC 7208 §2.6.6"),
+    ("dns", "DMARC-RUF-UNAUTHORISED", "warn", "External ruf domain has not authorised reports", "Внешний домен ruf не разрешил приём отчётов", "RFC 7489 §7.1"),
+    ("dns", "DKIM-KEY-SHA1", "warn", "DKIM key allows only SHA-1", "Ключ DKIM допускает только SHA-1", "RFC 8301 §3.1"),
+    ("dns", "DKIM-SELECTOR-DANGLING", "block", "DKIM selector is a CNAME to a name that does not exist", "Селектор DKIM — CNAME на несуществующее имя", "RFC 6376 §3.6.2.1"),
+    ("dns", "DNSSEC-BOGUS", "block", "DNSSEC chain does not validate", "Цепочка DNSSEC не проходит проверку", "RFC 4035 §5.5"),
+    ("dns", "MTA-STS-MX-MISMATCH", "block", "MTA-STS enforce policy does not list an MX host", "Политика MTA-STS enforce не включает MX-сервер", "RFC 8461 §4.1"),
+    ("dns", "MTA-STS-TESTING", "info", "MTA-STS policy not enforced or short-lived", "Политика MTA-STS не применяется или слишком короткая", "RFC 8461 §3.2"),
+    ("dns", "BIMI-INVALID", "warn", "BIMI record is unusable", "Запись BIMI непригодна", "BIMI draft §4"),
+    ("dns", "BIMI-NO-ENFORCEMENT", "warn", "BIMI published while DMARC does not enforce", "BIMI опубликован, а DMARC не в режиме enforcement", "BIMI draft §4.1; Gmail/Yahoo BIMI requirements"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.
@@ -175,6 +185,26 @@ _FIXES: dict[str, tuple[str, str]] = {
     "BL-LINK-DOMAIN-LISTED": ("Remove or replace links to the listed domain.", "Удалите или замените ссылки на домен из списка."),
     "BL-QUERY-ERROR": ("Check the list's zone and your resolver; a broken list answers every query.",
                        "Проверьте зону списка и ваш резолвер: неисправный список отвечает на любой запрос."),
+    "DNS-LOOKUP-FAILED": ("Check that every authoritative nameserver of the zone answers this name (no timeout, SERVFAIL or REFUSED), then run the check again.",
+                          "Проверьте, что все авторитетные серверы зоны отвечают на это имя (без тайм-аута, SERVFAIL или REFUSED), и повторите проверку."),
+    "SPF-TEMPERROR": ("Make the names in include: and redirect= answer reliably (their nameservers fail), or replace them with ip4:/ip6: ranges.",
+                      "Добейтесь надёжных ответов для имён из include: и redirect= (их серверы сбоят) или замените их диапазонами ip4:/ip6:."),
+    "DMARC-RUF-UNAUTHORISED": ("Ask the ruf domain to publish <your domain>._report._dmarc.<their domain> TXT \"v=DMARC1\", or remove the address.",
+                               "Попросите домен ruf опубликовать <ваш домен>._report._dmarc.<их домен> TXT \"v=DMARC1\" или удалите адрес."),
+    "DKIM-KEY-SHA1": ("Remove h=sha1 (or add sha256) and sign with rsa-sha256 or ed25519-sha256.",
+                      "Удалите h=sha1 (или добавьте sha256) и подписывайте rsa-sha256 или ed25519-sha256."),
+    "DKIM-SELECTOR-DANGLING": ("Remove the selector's CNAME or point it at a live key record of your provider now: whoever registers the target can sign as you.",
+                               "Удалите CNAME селектора или направьте его на действующую запись ключа провайдера: владелец цели сможет подписывать от вашего имени."),
+    "DNSSEC-BOGUS": ("Re-sign the zone (expired or wrong RRSIG) or make the DS at the registrar match the zone's key; remove the DS if you turn DNSSEC off.",
+                     "Переподпишите зону (истёкшая или неверная RRSIG) или приведите DS у регистратора в соответствие ключу зоны; при отключении DNSSEC удалите DS."),
+    "MTA-STS-MX-MISMATCH": ("List every MX host in the policy's mx: lines (wildcards cover one label), then change the id in _mta-sts.",
+                            "Перечислите все MX-серверы в строках mx: политики (шаблон покрывает одну метку), затем смените id в _mta-sts."),
+    "MTA-STS-TESTING": ("When TLS reports show no failures, switch the policy to mode: enforce with max_age of at least 86400 (weeks are usual).",
+                        "Когда TLS-отчёты не покажут сбоев, переведите политику в mode: enforce с max_age не меньше 86400 (обычно недели)."),
+    "BIMI-INVALID": ("Publish v=BIMI1; l=https://<host>/<logo>.svg (SVG Tiny PS over HTTPS) with valid tags.",
+                     "Опубликуйте v=BIMI1; l=https://<хост>/<логотип>.svg (SVG Tiny PS по HTTPS) с допустимыми тегами."),
+    "BIMI-NO-ENFORCEMENT": ("Move DMARC to p=quarantine or p=reject with pct=100; mailbox providers show no logo before that.",
+                            "Переведите DMARC в p=quarantine или p=reject с pct=100: до этого почтовые сервисы логотип не показывают."),
 }
 
 RULES: dict[str, Rule] = {

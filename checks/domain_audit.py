@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import dns.exception
 import dns.resolver
+import dns.reversename
 
 from checks.blocklists import (
     Blocklist,
@@ -21,8 +22,7 @@ from checks.blocklists import (
     query_lists,
     row_finding,
 )
-from checks.catalogue import finding
-from checks.dns_auth import CheckResult
+from checks.dns_auth import CheckResult, LookupFailed, dns_error, lookup_failed
 from checks.dns_auth.bimi import check_bimi
 from checks.dns_auth.dkim import check_dkim
 from checks.dns_auth.dmarc import check_dmarc
@@ -72,12 +72,11 @@ def _finding(d: dict[str, Any]) -> Finding:
     return Finding(**{k: v for k, v in d.items() if k in Finding.__dataclass_fields__})
 
 
-# When a lookup fails outright (timeout, no nameserver), the protocol's "missing" id is reported
-# with the reason: a receiver that cannot look the record up treats it as absent (RFC 7208 §4.4
-# temperror aside), and the reviewer sees that it was a DNS failure (evidence.dns_error).
-_ON_DNS_FAILURE = {"spf": "SPF-MISSING", "dmarc": "DMARC-MISSING", "mx": "MX-MISSING",
-                   "mta_sts": "MTA-STS-MISSING", "tlsrpt": "TLSRPT-MISSING", "bimi": "BIMI-MISSING",
-                   "dnssec": "DNSSEC-UNSIGNED"}
+# The record name each check reports in DNS-LOOKUP-FAILED evidence (RULES.md §7), and the
+# name and type its first lookup asks for, for a failure that escapes a check unclassified.
+_RECORD = {"spf": ("spf", "{d}", "TXT"), "dmarc": ("dmarc", "_dmarc.{d}", "TXT"), "mx": ("mx", "{d}", "MX"),
+           "mta_sts": ("mta-sts", "_mta-sts.{d}", "TXT"), "tlsrpt": ("tlsrpt", "_smtp._tls.{d}", "TXT"),
+           "bimi": ("bimi", "default._bimi.{d}", "TXT"), "dnssec": ("dnssec", "{d}", "DNSKEY")}
 
 
 def _guarded(name: str, fn: Callable[[], Any], domain: str, selectors: tuple[str, ...],
@@ -85,19 +84,25 @@ def _guarded(name: str, fn: Callable[[], Any], domain: str, selectors: tuple[str
     def run() -> Any:
         try:
             return fn()
+        except LookupFailed as exc:
+            record, _, _ = _RECORD.get(name, (name, "", ""))
+            subject = f"domain:{domain}" if name in _RECORD else exc.name
+            return CheckResult(None, [lookup_failed(record, exc, subject)])
         except dns.exception.DNSException as exc:
-            why = f"DNS lookup failed: {exc}"
-            evidence = {"dns_error": str(exc)}
+            # a failed lookup is not an absent record: never a *-MISSING for it (RULES.md §7)
+            error = dns_error(exc) or type(exc).__name__
             if name == "dkim":
                 return CheckResult({s: None for s in selectors}, [
-                    finding("DKIM-KEY-MISSING", why, subject=f"dkim:{s}._domainkey.{domain}", evidence=evidence)
-                    for s in selectors])
+                    lookup_failed("dkim", LookupFailed(f"{s}._domainkey.{domain}", "TXT", error),
+                                  f"dkim:{s}._domainkey.{domain}") for s in selectors])
             if name == "ptr":
                 return CheckResult({ip: None for ip in ips}, [
-                    finding("PTR-MISSING", why, subject=f"ip:{ip}", evidence=evidence) for ip in ips])
-            if name in _ON_DNS_FAILURE:
-                return CheckResult(None, [finding(_ON_DNS_FAILURE[name], why, subject=f"domain:{domain}",
-                                                  evidence=evidence)])
+                    lookup_failed("ptr", LookupFailed(dns.reversename.from_address(ip).to_text(True), "PTR", error),
+                                  f"ip:{ip}") for ip in ips])
+            if name in _RECORD:
+                record, qname, rdtype = _RECORD[name]
+                return CheckResult(None, [lookup_failed(record, LookupFailed(qname.format(d=domain), rdtype, error),
+                                                        f"domain:{domain}")])
             if name == "ns":
                 return CheckResult([])
             raise
@@ -147,7 +152,8 @@ def audit_domain(domain: str, *, selectors: Iterable[str] = (), ips: Iterable[st
     for name in ("spf", "dmarc", "mx", "ns", "dkim", "ptr", "mta_sts", "tlsrpt", "bimi", "dnssec"):
         records[name] = results[name].record
         findings += results[name].findings
-        errors = [f.evidence["dns_error"] for f in results[name].findings if f.evidence.get("dns_error")]
+        errors = [f"{f.evidence['name']} {f.evidence['rdtype']}: {f.evidence['error']}"
+                  for f in results[name].findings if f.rule_id == "DNS-LOOKUP-FAILED"]
         if errors:
             failed[name] = errors[0]
     if failed:

@@ -6,22 +6,96 @@ never touch a public resolver.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import dns.zone
 from dnslib import QTYPE, RCODE, RR, DNSError, DNSLabel
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 
 class ZoneError(ValueError):
-    """The zone text does not parse; the message says where."""
+    """The zone text does not parse; the message says where (``line N: reason: 'text'``)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def zone_entries(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, entry) per record or directive: comments dropped, ``( ... )`` joined."""
+    start, parts, depth = 0, [], 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = _strip_comment(raw)
+        if not parts and not line.strip():
+            continue
+        if not parts:
+            start = number
+        parts.append(line)
+        depth += line.count("(") - line.count(")")
+        if depth <= 0:
+            yield start, " ".join(parts)
+            parts, depth = [], 0
+    if parts:
+        yield start, " ".join(parts)
+
+
+def _strip_comment(line: str) -> str:
+    """The line without its ``;`` comment (a ``;`` inside quotes is data)."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"' and (i == 0 or line[i - 1] != "\\"):
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            return line[:i]
+    return line
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return re.sub(r"^<string>:\d+: ", "", text)
+
+
+def check_zone_text(text: str, origin: str | None = None, ttl: int = 300) -> None:
+    """Raise ZoneError naming the first entry (line number, reason, text) that does not parse.
+
+    Each entry is parsed alone by dnspython (whose messages say what was expected) and by
+    dnslib (which serves it), so a message never reads "list index out of range".
+    """
+    current = (origin or ".").rstrip(".") + "."
+    for number, entry in zone_entries(text):
+        shown = entry.strip()
+        if shown.startswith("$"):
+            directive, _, rest = shown.partition(" ")
+            directive = directive.upper()
+            if directive == "$ORIGIN" and rest.strip():
+                current = rest.split()[0] if rest.split()[0].endswith(".") else f"{rest.split()[0]}.{current}"
+            elif directive == "$TTL" and rest.strip().isdigit():
+                ttl = int(rest.strip())
+            else:
+                raise ZoneError(f"line {number}: unsupported or incomplete directive: {shown!r}", number)
+            continue
+        # an entry that starts with blanks continues the previous owner: any owner parses the same
+        record = entry if not entry[:1].isspace() else "@ " + entry.lstrip()
+        header = f"$ORIGIN {current}\n$TTL {ttl}\n"
+        try:
+            dns.zone.from_text(header + record + "\n", origin=current, relativize=False, check_origin=False)
+        except Exception as exc:  # noqa: BLE001 - every parse error becomes a line-numbered ZoneError
+            raise ZoneError(f"line {number}: {_reason(exc)}: {shown!r}", number) from None
+        try:
+            list(RR.fromZone(header + record + "\n"))
+        except Exception as exc:  # noqa: BLE001 - dnslib raises assorted types on bad input
+            raise ZoneError(f"line {number}: not servable ({_reason(exc)}): {shown!r}", number) from None
 
 
 def parse_zone(text: str, origin: str | None = None, ttl: int = 300) -> list[RR]:
     """Parse master-file text into records; raise ZoneError with the offending line."""
+    original = text
     if origin and "$ORIGIN" not in text:
         text = f"$ORIGIN {origin.rstrip('.')}.\n" + text
     if "$TTL" not in text:
@@ -29,16 +103,28 @@ def parse_zone(text: str, origin: str | None = None, ttl: int = 300) -> list[RR]
     try:
         return list(RR.fromZone(text))
     except Exception as exc:  # dnslib raises assorted types on bad input
-        raise ZoneError(f"zone does not parse: {exc}") from None
+        check_zone_text(original, origin, ttl)  # raises with the line when it can find it
+        raise ZoneError(f"zone does not parse: {_reason(exc)}") from None
+
+
+#: How an injected failure answers: ``timeout`` sends nothing, the others are response codes.
+FAILURE_MODES = ("timeout", "servfail", "refused")
 
 
 @dataclass
 class ZoneResolver(BaseResolver):
-    """Answers from a set of records: NXDOMAIN vs NODATA, CNAME chasing, ``*`` wildcards."""
+    """Answers from a set of records: NXDOMAIN vs NODATA, CNAME chasing, ``*`` wildcards.
+
+    ``drop`` (names whose queries get no answer) and ``failures`` (name, or ``"name TYPE"`` for
+    one record type, -> a mode of FAILURE_MODES) apply to the name and every name below it and
+    may be changed while the server runs.
+    """
 
     records: list[RR]
     delays: dict[str, float] = field(default_factory=dict)
     drop: set[str] = field(default_factory=set)
+    failures: dict[str, str] = field(default_factory=dict)
+    queries: list = field(default_factory=list)  # every request received (dnslib DNSRecord), newest last
 
     def __post_init__(self) -> None:
         self.by_name: dict[DNSLabel, list[RR]] = defaultdict(list)
@@ -73,21 +159,44 @@ class ZoneResolver(BaseResolver):
                 return suffixes[suffix] if isinstance(suffixes, dict) else True
         return False
 
+    def _failure(self, qname: DNSLabel, qtype: int) -> str | None:
+        """The injected failure mode for this question, the most specific key winning."""
+        if self._matches(set(self.drop), qname):
+            return "timeout"
+        name = str(qname).lower().rstrip(".")
+        best: tuple[int, str] | None = None
+        for key, mode in list(self.failures.items()):  # a snapshot: tests change it while serving
+            suffix, _, rdtype = key.strip().partition(" ")
+            suffix = suffix.lower().rstrip(".")
+            if rdtype and rdtype.strip().upper() != QTYPE.get(qtype):
+                continue
+            if name == suffix or name.endswith("." + suffix):
+                rank = len(suffix) * 2 + bool(rdtype)
+                if best is None or rank > best[0]:
+                    best = (rank, mode)
+        return best[1] if best else None
+
     def resolve(self, request, handler):
         qname, qtype = request.q.qname, request.q.qtype
+        self.queries.append(request)
+        del self.queries[:-1000]  # a bounded log: enough for a test to inspect
         delay = self._matches(self.delays, qname)
         if delay:
             time.sleep(float(delay))
-        if self._matches(self.drop, qname):
+        mode = self._failure(qname, qtype)
+        if mode == "timeout":
             raise DNSError(f"dropped {qname}")  # dnslib's handler then sends nothing, quietly
         reply = request.reply()
+        if mode in ("servfail", "refused"):
+            reply.header.rcode = RCODE.SERVFAIL if mode == "servfail" else RCODE.REFUSED
+            return reply
         reply.header.aa = 1
         name, seen = qname, 0
         while seen < 8:
             rrs = self._lookup(name)
             if rrs is None:
-                if not reply.rr:
-                    reply.header.rcode = RCODE.NXDOMAIN
+                # RFC 6604 §2.1: after a CNAME the rcode speaks of the last name of the chain
+                reply.header.rcode = RCODE.NXDOMAIN
                 break
             wanted = [r for r in rrs if r.rtype == qtype or qtype == QTYPE.ANY]
             cnames = [r for r in rrs if r.rtype == QTYPE.CNAME]
@@ -103,6 +212,11 @@ class ZoneResolver(BaseResolver):
             reply.add_answer(cnames[0])
             name, seen = cnames[0].rdata.label, seen + 1
         return reply
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in FAILURE_MODES:
+        raise ValueError(f"failure mode must be one of {', '.join(FAILURE_MODES)}, not {mode!r}")
 
 
 class _QuietLogger(DNSLogger):
@@ -134,10 +248,13 @@ class ZoneServer:
         *,
         delays: dict[str, float] | None = None,
         drop: set[str] | None = None,
+        failures: dict[str, str] | None = None,
         port: int | None = None,
     ) -> None:
         self.resolver = ZoneResolver(parse_zone(zone_text, origin) if zone_text.strip() else [],
-                                     dict(delays or {}), set(drop or ()))
+                                     dict(delays or {}), set(drop or ()), dict(failures or {}))
+        for mode in self.resolver.failures.values():
+            _check_mode(mode)
         self.port = port or free_port()
         self.address = "127.0.0.1"
         logger = _QuietLogger()
@@ -151,9 +268,25 @@ class ZoneServer:
         """``ip:port`` for AUDITOR_DNS_NAMESERVERS."""
         return f"{self.address}:{self.port}"
 
+    def fail(self, name: str, mode: str = "servfail", rdtype: str | None = None) -> None:
+        """Make ``name`` (and the names below it; only ``rdtype`` queries if given) fail: ``mode``
+        is ``timeout`` (no answer), ``servfail`` or ``refused``. Takes effect on the next query."""
+        _check_mode(mode)
+        self.resolver.failures[f"{name} {rdtype.upper()}" if rdtype else name] = mode
+
+    def heal(self, name: str | None = None, rdtype: str | None = None) -> None:
+        """Stop failing ``name`` (or, without a name, every injected failure and drop)."""
+        if name is None:
+            self.resolver.failures.clear()
+            self.resolver.drop.clear()
+            return
+        self.resolver.failures.pop(f"{name} {rdtype.upper()}" if rdtype else name, None)
+        self.resolver.drop.discard(name)
+
     def set_zone(self, zone_text: str, origin: str | None = None) -> None:
         """Replace the served records (for tests that change a zone between audits)."""
-        new = ZoneResolver(parse_zone(zone_text, origin), self.resolver.delays, self.resolver.drop)
+        new = ZoneResolver(parse_zone(zone_text, origin), self.resolver.delays, self.resolver.drop,
+                           self.resolver.failures)
         self.resolver.records, self.resolver.by_name, self.resolver.names = new.records, new.by_name, new.names
 
     def start(self) -> ZoneServer:

@@ -14,7 +14,9 @@ import dns.exception
 import dns.resolver
 from expiringdict import ExpiringDict
 
+from checks.catalogue import finding
 from checks.findings import Finding
+from checks.i18n import msg
 
 
 class _NoCache(ExpiringDict):
@@ -46,26 +48,70 @@ def cd_args(resolver: dns.resolver.Resolver) -> dict[str, Any]:
     return {"resolver": resolver, "timeout": float(resolver.lifetime or resolver.timeout), "retries": 0}
 
 
-_FAILURES = (dns.exception.Timeout, dns.resolver.NoNameservers)
-
-
-def lookup_failure(exc: BaseException) -> dict[str, str]:
-    """``{"dns_error": why}`` when ``exc`` (or what it wraps) is a failed lookup, not an absent record."""
+def dns_error(exc: BaseException) -> str | None:
+    """Why a lookup failed (``timeout``, ``SERVFAIL``, ``REFUSED``, ``no nameserver``), or None
+    when ``exc`` (and what it wraps) is no failure: NXDOMAIN and NODATA are answers."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, _FAILURES):
-            return {"dns_error": str(seen)}
+        if isinstance(seen, dns.exception.Timeout):
+            return "timeout"
+        if isinstance(seen, dns.resolver.NoNameservers):
+            # dnspython keeps each server's complaint: an rcode's text, or the exception raised
+            for *_, err, _response in seen.kwargs.get("errors") or []:
+                if isinstance(err, str):
+                    return err
+                if isinstance(err, dns.exception.Timeout):
+                    return "timeout"
+            return "no nameserver"
+        if isinstance(seen, OSError):
+            return "no nameserver"
         seen = seen.__cause__ or seen.__context__
     text = str(exc)
-    if "timed out" in text or "lifetime expired" in text or "No nameservers" in text:
-        return {"dns_error": text}
-    return {}
+    for rcode in ("SERVFAIL", "REFUSED"):
+        if rcode in text:
+            return rcode
+    if "timed out" in text or "lifetime expired" in text:
+        return "timeout"
+    if "No nameservers" in text or "All nameservers failed" in text:
+        return "no nameserver"
+    return None
+
+
+class LookupFailed(Exception):
+    """A lookup timed out or failed: the record's state is unknown (not absent)."""
+
+    def __init__(self, name: str, rdtype: str, error: str) -> None:
+        super().__init__(f"{name} {rdtype}: {error}")
+        self.name, self.rdtype, self.error = name.rstrip("."), rdtype, error
+
+
+def lookup_failed(record: str, failure: LookupFailed, subject: str) -> Finding:
+    """DNS-LOOKUP-FAILED for one lookup of ``record`` (spf, dmarc, dkim, ...); monitoring reads
+    ``evidence`` as "not observed this run" (RULES.md §7)."""
+    return finding("DNS-LOOKUP-FAILED",
+                   msg("{rdtype} lookup of {name} failed ({error}): the {record} record's state is unknown",
+                       rdtype=failure.rdtype, name=failure.name, error=failure.error, record=record),
+                   subject=subject, evidence={"record": record, "name": failure.name,
+                                              "rdtype": failure.rdtype, "error": failure.error})
+
+
+def resolve(name: str, rdtype: str, *, resolver: dns.resolver.Resolver) -> dns.resolver.Answer | None:
+    """The answer, None for NXDOMAIN, NODATA or an unaskable name; raises LookupFailed when no
+    answer came."""
+    try:
+        return resolver.resolve(name, rdtype)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return None
+    except dns.exception.DNSException as exc:
+        error = dns_error(exc)
+        if error is None:  # a name that cannot be asked (label too long, empty label): no record there
+            return None
+        raise LookupFailed(name, rdtype, error) from exc
 
 
 def txt_records(name: str, *, resolver: dns.resolver.Resolver) -> list[str] | None:
-    """TXT strings at ``name`` (chunks joined); None when the name or type does not exist."""
-    try:
-        answer = resolver.resolve(name, "TXT")
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+    """TXT strings at ``name`` (chunks joined); None when absent; raises LookupFailed."""
+    answer = resolve(name, "TXT", resolver=resolver)
+    if answer is None:
         return None
     return [b"".join(r.strings).decode("utf-8", "replace") for r in answer]

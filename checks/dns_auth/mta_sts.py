@@ -13,8 +13,19 @@ import dns.exception
 import dns.resolver
 
 from checks.catalogue import finding
-from checks.dns_auth import CheckResult, cd_args, lookup_failure
+from checks.dns_auth import (
+    CheckResult,
+    LookupFailed,
+    cd_args,
+    dns_error,
+    lookup_failed,
+    resolve,
+    txt_records,
+)
 from checks.findings import Finding
+from checks.i18n import msg
+
+MIN_MAX_AGE = 86400  # RFC 8461 §3.2: weeks are recommended; under a day the policy barely caches
 
 PolicyFetcher = Callable[[str], str]
 
@@ -57,9 +68,12 @@ def https_fetcher(resolver: dns.resolver.Resolver, timeout: float = 5.0, *, port
     def fetch(domain: str) -> str:
         host = f"mta-sts.{domain}"
         try:
-            addresses = [r.address for r in resolver.resolve(host, "A")]
-        except dns.exception.DNSException as exc:
-            raise PolicyUnreachable(f"{host} does not resolve ({type(exc).__name__})") from None
+            answer = resolve(host, "A", resolver=resolver)  # a failed lookup raises LookupFailed
+        except LookupFailed:
+            raise
+        if answer is None:
+            raise PolicyUnreachable(f"{host} does not resolve (no A record)")
+        addresses = [r.address for r in answer]
         conn = _PinnedHTTPS(host, addresses[0], port, timeout, context)
         try:
             conn.request("GET", "/.well-known/mta-sts.txt", headers={"User-Agent": "Auditor"})
@@ -75,33 +89,87 @@ def https_fetcher(resolver: dns.resolver.Resolver, timeout: float = 5.0, *, port
     return fetch
 
 
+def mx_matches(host: str, pattern: str) -> bool:
+    """RFC 8461 §4.1: an exact name, or ``*.`` matching exactly one leftmost label."""
+    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        label, _, rest = host.partition(".")
+        return bool(label) and rest == pattern[2:]
+    return host == pattern
+
+
+def _mx_hosts(domain: str, resolver: dns.resolver.Resolver) -> list[str] | None:
+    """The domain's MX host names; None when unknown (the MX check reports the failure)."""
+    try:
+        answer = resolve(domain, "MX", resolver=resolver)
+    except LookupFailed:
+        return None
+    hosts = [r.exchange.to_text(omit_final_dot=True) for r in answer or ()]
+    return [h for h in hosts if h not in ("", ".")]  # a null MX (RFC 7505) names no host
+
+
+def policy_findings(policy: dict[str, Any], domain: str, mx_hosts: list[str] | None) -> list[Finding]:
+    """MX hosts an enforce policy leaves out (RFC 8461 §4.1), and a policy not enforced (§3.2)."""
+    subject = f"domain:{domain}"
+    found: list[Finding] = []
+    mode = str(policy.get("mode", "")).lower()
+    patterns = [str(p) for p in policy.get("mx") or []]
+    if mode == "enforce" and mx_hosts:
+        missing = [h for h in mx_hosts if not any(mx_matches(h, p) for p in patterns)]
+        if missing:
+            found.append(finding("MTA-STS-MX-MISMATCH", msg(
+                "the enforce policy lists {patterns} but not the MX host {hosts}: senders that enforce MTA-STS "
+                "will not deliver to it", patterns=", ".join(patterns) or "no mx", hosts=", ".join(missing)),
+                subject=subject, evidence={"missing": missing, "policy_mx": patterns}))
+    max_age = policy.get("max_age")
+    if mode in ("testing", "none"):
+        found.append(finding("MTA-STS-TESTING", msg("policy mode is {mode}: senders deliver without TLS when it "
+                                                    "fails", mode=mode), subject=subject, evidence={"mode": mode}))
+    elif isinstance(max_age, int) and max_age < MIN_MAX_AGE:
+        found.append(finding("MTA-STS-TESTING", msg("max_age is {max_age} seconds (under a day): the policy "
+                                                    "expires from senders' caches almost at once", max_age=max_age),
+                             subject=subject, evidence={"max_age": max_age}))
+    return found
+
+
 def check_mta_sts(domain: str, *, resolver: dns.resolver.Resolver,
                   fetch_policy: PolicyFetcher | None = None) -> CheckResult:
-    """The record; when present, the policy it announces must be reachable and valid."""
+    """The record; when present, the policy it announces must be reachable, valid and fit the MX."""
     subject = f"domain:{domain}"
+    name = f"_mta-sts.{domain}"
     try:
+        txt_records(name, resolver=resolver)  # a failure here is no absence (RULES.md §7)
         query = cd.query_mta_sts_record(domain, **cd_args(resolver))
-    except cd.MTASTSRecordNotFound as exc:
-        return CheckResult(None, [finding("MTA-STS-MISSING", f"no record at _mta-sts.{domain} ({exc})",
-                                          subject=subject, evidence=lookup_failure(exc))])
+    except LookupFailed as exc:
+        return CheckResult(None, [lookup_failed("mta-sts", exc, subject)])
     except cd.MTASTSError as exc:
-        return CheckResult(None, [finding("MTA-STS-INVALID", f"_mta-sts.{domain}: {exc}", subject=subject)])
+        error = dns_error(exc)
+        if error:
+            return CheckResult(None, [lookup_failed("mta-sts", LookupFailed(name, "TXT", error), subject)])
+        if isinstance(exc, cd.MTASTSRecordNotFound):
+            return CheckResult(None, [finding("MTA-STS-MISSING", msg("no record at {name}", name=name),
+                                              subject=subject)])
+        return CheckResult(None, [finding("MTA-STS-INVALID", msg("{name}: {error}", name=name, error=str(exc)),
+                                          subject=subject)])
     info: dict[str, Any] = {"record": query.get("record")}
-    found: list[Finding] = []
     try:
         info["parsed"] = dict(cd.parse_mta_sts_record(query["record"])["tags"])
     except cd.MTASTSError as exc:
-        return CheckResult(info, [finding("MTA-STS-INVALID", f"_mta-sts.{domain}: {exc}", subject=subject)])
+        return CheckResult(info, [finding("MTA-STS-INVALID", msg("{name}: {error}", name=name, error=str(exc)),
+                                          subject=subject)])
     fetch = fetch_policy or https_fetcher(resolver)
     try:
         text = fetch(domain)
+    except LookupFailed as exc:  # the policy host's name did not resolve for want of an answer
+        return CheckResult(info, [lookup_failed("mta-sts", exc, subject)])
     except Exception as exc:  # noqa: BLE001 - any failure to fetch leaves senders without a policy
-        found.append(finding("MTA-STS-INVALID", f"policy {policy_url(domain)} unreachable: {exc}",
-                             subject=subject))
-        return CheckResult(info, found)
+        return CheckResult(info, [finding("MTA-STS-INVALID", msg("policy {url} unreachable: {error}",
+                                                                 url=policy_url(domain), error=str(exc)),
+                                          subject=subject)])
     try:
         info["policy"] = parse_policy(text)
     except cd.MTASTSError as exc:
-        found.append(finding("MTA-STS-INVALID", f"policy {policy_url(domain)} does not parse: {exc}",
-                             subject=subject))
-    return CheckResult(info, found)
+        return CheckResult(info, [finding("MTA-STS-INVALID", msg("policy {url} does not parse: {error}",
+                                                                 url=policy_url(domain), error=str(exc)),
+                                          subject=subject)])
+    return CheckResult(info, policy_findings(info["policy"], domain, _mx_hosts(domain, resolver)))

@@ -10,26 +10,20 @@ import dns.resolver
 import dns.reversename
 
 from checks.catalogue import finding
-from checks.dns_auth import CheckResult
+from checks.dns_auth import CheckResult, LookupFailed, lookup_failed, resolve
 from checks.findings import Finding
+from checks.i18n import msg
 
 
 def get_ptr_names(ip: str, *, resolver: dns.resolver.Resolver) -> list[str]:
-    """The PTR names of ``ip`` (empty when none)."""
-    try:
-        answer = resolver.resolve(dns.reversename.from_address(ip), "PTR")
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-        return []
-    return [r.target.to_text(omit_final_dot=True) for r in answer]
+    """The PTR names of ``ip`` (empty when none); raises LookupFailed."""
+    answer = resolve(dns.reversename.from_address(ip).to_text(omit_final_dot=True), "PTR", resolver=resolver)
+    return [r.target.to_text(omit_final_dot=True) for r in answer or ()]
 
 
 def get_addresses(name: str, version: int, *, resolver: dns.resolver.Resolver) -> list[str]:
-    """A (version 4) or AAAA (version 6) addresses of ``name``."""
-    try:
-        answer = resolver.resolve(name, "A" if version == 4 else "AAAA")
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-        return []
-    return [r.address for r in answer]
+    """A (version 4) or AAAA (version 6) addresses of ``name``; raises LookupFailed."""
+    return [r.address for r in resolve(name, "A" if version == 4 else "AAAA", resolver=resolver) or ()]
 
 
 def check_ip_ptr(ip: str, *, resolver: dns.resolver.Resolver) -> tuple[dict, list[Finding]]:
@@ -38,26 +32,30 @@ def check_ip_ptr(ip: str, *, resolver: dns.resolver.Resolver) -> tuple[dict, lis
     subject = f"ip:{ip}"
     try:
         names = get_ptr_names(ip, resolver=resolver)
-    except dns.exception.DNSException as exc:
-        return {"ptr": [], "error": str(exc)}, [finding("PTR-MISSING", f"PTR lookup failed: {exc}", subject=subject,
-                                                                      evidence={"dns_error": str(exc)})]
+    except LookupFailed as exc:
+        return {"ptr": [], "error": exc.error}, [lookup_failed("ptr", exc, subject)]
     if not names:
-        return {"ptr": [], "confirmed": None}, [finding("PTR-MISSING", f"no PTR at {dns.reversename.from_address(ip)}",
+        return {"ptr": [], "confirmed": None}, [finding("PTR-MISSING", msg("no PTR at {name}",
+                                                                           name=dns.reversename.from_address(ip)
+                                                                           .to_text(omit_final_dot=True)),
                                                         subject=subject)]
     forward: dict[str, list[str]] = {}
-    failed: dict[str, str] = {}
+    failed: list[LookupFailed] = []
     for name in names:
         try:
             forward[name] = get_addresses(name, addr.version, resolver=resolver)
-        except dns.exception.DNSException as exc:
-            forward[name], failed[name] = [], f"lookup failed: {type(exc).__name__}"
+        except LookupFailed as exc:
+            forward[name] = []
+            failed.append(exc)
     confirmed = [n for n, addrs in forward.items() if any(ipaddress.ip_address(a) == addr for a in addrs)]
     info = {"ptr": names, "forward": forward, "confirmed": confirmed[0] if confirmed else None}
     if confirmed:
         return info, []
-    shown = ", ".join(f"{n} -> {', '.join(a) or failed.get(n, 'nothing')}" for n, a in forward.items())
-    return info, [finding("PTR-NOT-CONFIRMED", f"{ip} has PTR {shown}: none resolves back to {ip}", subject=subject,
-                          evidence={"dns_error": "; ".join(failed.values())} if failed else None)]
+    if failed:  # the forward lookup that could confirm the PTR failed: unknown, not unconfirmed
+        return info, [lookup_failed("ptr", exc, subject) for exc in failed]
+    shown = ", ".join(f"{n} -> {', '.join(a) or 'nothing'}" for n, a in forward.items())
+    return info, [finding("PTR-NOT-CONFIRMED", msg("{ip} has PTR {shown}: none resolves back to {ip}", ip=ip,
+                                                   shown=shown), subject=subject)]
 
 
 def check_ptr(ips: Iterable[str], *, resolver: dns.resolver.Resolver) -> CheckResult:

@@ -6,20 +6,35 @@ import checkdmarc.smtp_tls_reporting as cd
 import dns.resolver
 
 from checks.catalogue import finding
-from checks.dns_auth import CheckResult, cd_args, lookup_failure
+from checks.dns_auth import (
+    CheckResult,
+    LookupFailed,
+    cd_args,
+    dns_error,
+    lookup_failed,
+    txt_records,
+)
+from checks.i18n import msg
 
 
 def check_tlsrpt(domain: str, *, resolver: dns.resolver.Resolver) -> CheckResult:
     """The TLS-RPT record; absent or unusable means no TLS failure reports."""
     subject = f"domain:{domain}"
+    name = f"_smtp._tls.{domain}"
     try:
+        txt_records(name, resolver=resolver)  # a failure here is no absence (RULES.md §7)
         query = cd.query_smtp_tls_reporting_record(domain, **cd_args(resolver))
         parsed = cd.parse_smtp_tls_reporting_record(query["record"])
-    except cd.SMTPTLSReportingRecordNotFound as exc:
-        return CheckResult(None, [finding("TLSRPT-MISSING", f"no record at _smtp._tls.{domain} ({exc})",
-                                          subject=subject, evidence=lookup_failure(exc))])
+    except LookupFailed as exc:
+        return CheckResult(None, [lookup_failed("tlsrpt", exc, subject)])
     except cd.SMTPTLSReportingError as exc:
+        error = dns_error(exc)
+        if error:
+            return CheckResult(None, [lookup_failed("tlsrpt", LookupFailed(name, "TXT", error), subject)])
+        if isinstance(exc, cd.SMTPTLSReportingRecordNotFound):
+            return CheckResult(None, [finding("TLSRPT-MISSING", msg("no record at {name}", name=name),
+                                              subject=subject)])
         # RULES.md has no TLSRPT-INVALID: an unusable record sends no reports, like none
-        return CheckResult(None, [finding("TLSRPT-MISSING", f"_smtp._tls.{domain} is unusable: {exc}",
-                                          subject=subject)])
+        return CheckResult(None, [finding("TLSRPT-MISSING", msg("{name} is unusable: {error}", name=name,
+                                                                error=str(exc)), subject=subject)])
     return CheckResult({"record": query["record"], "tags": dict(parsed.get("tags") or {})}, [])

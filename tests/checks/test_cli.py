@@ -87,7 +87,20 @@ def test_bad_zone_text_is_one_line_and_exit_2(cli, tmp_path) -> None:
     path.write_text("@ IN MX bogus\n", encoding="utf-8")
     result = cli[0].invoke(["check", "zone", str(path), "--origin", DOMAIN])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [result.output.strip()] and "does not parse" in result.output
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert "line 1: expecting an integer: '@ IN MX bogus'" in result.output
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("; nothing yet\n", "the zone file is empty"),
+    ('$ORIGIN other.test.\n@ IN TXT "v=spf1 -all"\n', "line 1: $ORIGIN other.test. is not example.test"),
+])
+def test_empty_or_foreign_zone_is_refused_with_exit_2(cli, tmp_path, text: str, expected: str) -> None:
+    path = tmp_path / "proposed.zone"
+    path.write_text(text, encoding="utf-8")
+    result = cli[0].invoke(["check", "zone", str(path), "--origin", DOMAIN, "--json"])
+    assert result.exit_code == 2 and expected in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_check_group_is_importable_for_other_subcommands() -> None:

@@ -67,12 +67,24 @@ def test_audit_ip(serve) -> None:
     assert clean.findings == [] and clean.records["ptr"][SENDER_IP]["confirmed"] == f"mail.{DOMAIN}"
 
 
-def test_a_domain_that_never_answers_gives_findings_not_a_crash(serve) -> None:
+def test_a_domain_that_never_answers_gives_lookup_failures_not_absences(serve) -> None:
     r = serve(zone(), drop={DOMAIN}, timeout=0.2)
     audit = audit_domain(DOMAIN, selectors=["s1"], ips=[SENDER_IP], resolver=r, blocklists=[])
-    assert {"SPF-MISSING", "DMARC-MISSING", "DKIM-KEY-MISSING", "MX-MISSING", "PTR-NOT-CONFIRMED"} <= ids(audit.findings)
-    dmarc = next(f for f in audit.findings if f.rule_id == "DMARC-MISSING")
-    assert "lookup failed" in dmarc.detail and dmarc.evidence["dns_error"]
-    dkim = next(f for f in audit.findings if f.rule_id == "DKIM-KEY-MISSING")
-    assert "DNS lookup failed" in dkim.detail
-    assert {"spf", "dmarc", "dkim", "mx", "ptr"} <= set(audit.records["dns_errors"])
+    assert ids(audit.findings) == {"DNS-LOOKUP-FAILED"}  # no *-MISSING, no permerror, no block
+    assert not audit.blocked
+    records = {f.evidence["record"] for f in audit.findings}
+    assert records == {"spf", "dmarc", "dkim", "mx", "ptr", "mta-sts", "tlsrpt", "bimi", "dnssec"}
+    dkim = next(f for f in audit.findings if f.evidence["record"] == "dkim")
+    assert dkim.subject == f"dkim:s1._domainkey.{DOMAIN}" and dkim.evidence["error"] == "timeout"
+    assert {"spf", "dmarc", "dkim", "mx", "ptr", "mta_sts", "tlsrpt", "bimi", "dnssec"} == set(audit.records["dns_errors"])
+
+
+def test_servfail_on_the_domain_is_not_spf_or_dmarc_missing(dns_server, resolver_for) -> None:
+    server = dns_server(zone(), failures={DOMAIN: "servfail"})
+    audit = audit_domain(DOMAIN, ips=[SENDER_IP], resolver=resolver_for(server, 0.3), blocklists=[])
+    assert ids(audit.findings) == {"DNS-LOOKUP-FAILED"}
+    assert all(f.evidence["error"] == "SERVFAIL" for f in audit.findings)
+    server.heal()
+    healed = audit_domain(DOMAIN, ips=[SENDER_IP], resolver=resolver_for(server, 0.3), blocklists=[],
+                          fetch_policy=policy)
+    assert ids(healed.findings) == {"DNSSEC-UNSIGNED"}

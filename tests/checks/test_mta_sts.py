@@ -126,3 +126,65 @@ def test_nothing_listening_is_invalid(serve) -> None:
     r = serve(zone("mta-sts IN A 127.0.0.1"))
     found = check_mta_sts(DOMAIN, resolver=r, fetch_policy=https_fetcher(r, 1, port=free_port())).findings
     assert ids(found) == {"MTA-STS-INVALID"} and "unreachable" in found[0].detail
+
+
+# --- enforce policies that leave out a real MX (RFC 8461 §4.1); policies not enforced (§3.2) ----
+
+def _policy(mode: str = "enforce", mx: tuple[str, ...] = (f"mail.{DOMAIN}",), max_age: int = 604800) -> str:
+    return "version: STSv1\n" + f"mode: {mode}\n" + "".join(f"mx: {m}\n" for m in mx) + f"max_age: {max_age}\n"
+
+
+def test_enforce_policy_not_listing_the_real_mx(serve) -> None:
+    r = serve(zone(f"@ IN MX 20 backup.{DOMAIN}.", "backup IN A 192.0.2.11"))
+    found = check_mta_sts(DOMAIN, resolver=r, fetch_policy=lambda d: _policy()).findings
+    assert ids(found) == {"MTA-STS-MX-MISMATCH"} and found[0].severity == "block"
+    assert found[0].evidence["missing"] == [f"backup.{DOMAIN}"]
+    fixed = _policy(mx=(f"mail.{DOMAIN}", f"backup.{DOMAIN}"))
+    assert check_mta_sts(DOMAIN, resolver=r, fetch_policy=lambda d: fixed).findings == []
+
+
+@pytest.mark.parametrize(("mx", "pattern", "mismatch"), [
+    (f"mail.{DOMAIN}", f"*.{DOMAIN}", False),
+    (f"a.mail.{DOMAIN}", f"*.{DOMAIN}", True),  # a wildcard covers one label only
+    (f"mail.{DOMAIN}", f"*.mail.{DOMAIN}", True),
+    (f"MAIL.{DOMAIN}", f"mail.{DOMAIN}.", False),
+])
+def test_wildcard_matching(serve, mx: str, pattern: str, mismatch: bool) -> None:
+    r = serve(zone(f"@ IN MX 10 {mx}.", good=False) + '_mta-sts IN TXT "v=STSv1; id=1"\n')
+    found = check_mta_sts(DOMAIN, resolver=r, fetch_policy=lambda d: _policy(mx=(pattern,))).findings
+    assert ("MTA-STS-MX-MISMATCH" in ids(found)) is mismatch
+
+
+@pytest.mark.parametrize(("policy", "expected"), [
+    (_policy(mode="testing"), {"MTA-STS-TESTING"}),
+    (_policy(mode="none", mx=()), {"MTA-STS-TESTING"}),
+    (_policy(max_age=3600), {"MTA-STS-TESTING"}),
+    (_policy(max_age=86400), set()),
+])
+def test_policy_not_enforced_or_short_lived(serve, policy: str, expected: set[str]) -> None:
+    found = check_mta_sts(DOMAIN, resolver=serve(zone()), fetch_policy=lambda d: policy).findings
+    assert ids(found) == expected
+
+
+# --- DNS failures are not absences ---------------------------------------------------------------
+
+def test_failed_record_lookup_is_not_missing(dns_server, resolver_for) -> None:
+    server = dns_server(zone(), failures={f"_mta-sts.{DOMAIN}": "servfail"})
+    found = check_mta_sts(DOMAIN, resolver=resolver_for(server, 0.3), fetch_policy=lambda d: POLICY).findings
+    assert ids(found) == {"DNS-LOOKUP-FAILED"}
+    assert found[0].evidence == {"record": "mta-sts", "name": f"_mta-sts.{DOMAIN}", "rdtype": "TXT",
+                                 "error": "SERVFAIL"}
+
+
+def test_failed_policy_host_lookup_is_not_invalid(dns_server, resolver_for, policy_host) -> None:
+    port, ctx, routes = policy_host
+    routes["/.well-known/mta-sts.txt"] = (200, POLICY)
+    server = dns_server(zone("mta-sts IN A 127.0.0.1"))
+    server.fail(f"mta-sts.{DOMAIN}", "timeout")
+    r = resolver_for(server, 0.3)
+    found = check_mta_sts(DOMAIN, resolver=r, fetch_policy=https_fetcher(r, 2, port=port, context=ctx)).findings
+    assert ids(found) == {"DNS-LOOKUP-FAILED"}
+    assert found[0].evidence == {"record": "mta-sts", "name": f"mta-sts.{DOMAIN}", "rdtype": "A", "error": "timeout"}
+    server.heal()
+    r = resolver_for(server, 0.3)
+    assert check_mta_sts(DOMAIN, resolver=r, fetch_policy=https_fetcher(r, 2, port=port, context=ctx)).findings == []

@@ -26,3 +26,13 @@ def test_null_mx_is_information(serve) -> None:
 
 def test_nameservers(serve) -> None:
     assert get_ns(DOMAIN, resolver=serve(zone())) == [f"ns.{DOMAIN}"]
+
+
+def test_failed_mx_lookup_is_not_missing(dns_server, resolver_for) -> None:
+    server = dns_server(zone(), failures={f"{DOMAIN} MX": "servfail"})
+    found = check_mx(DOMAIN, resolver=resolver_for(server, 0.3)).findings
+    assert ids(found) == {"DNS-LOOKUP-FAILED"}
+    assert found[0].subject == f"domain:{DOMAIN}"
+    assert found[0].evidence == {"record": "mx", "name": DOMAIN, "rdtype": "MX", "error": "SERVFAIL"}
+    server.heal()
+    assert check_mx(DOMAIN, resolver=resolver_for(server, 0.3)).findings == []

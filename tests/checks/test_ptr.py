@@ -32,3 +32,21 @@ def test_ptr_name_pointing_elsewhere_is_not_confirmed(serve) -> None:
 def test_ptr_name_that_does_not_resolve_is_not_confirmed(serve) -> None:
     r = serve(zone("7.100.51.198.in-addr.arpa. IN PTR ghost.example.test."))
     assert ids(check_ptr(["198.51.100.7"], resolver=r).findings) == {"PTR-NOT-CONFIRMED"}
+
+
+def test_failed_ptr_lookup_is_not_missing(dns_server, resolver_for) -> None:
+    server = dns_server(zone(), failures={"2.0.192.in-addr.arpa": "servfail"})
+    found = check_ptr([SENDER_IP], resolver=resolver_for(server, 0.3)).findings
+    assert ids(found) == {"DNS-LOOKUP-FAILED"}
+    assert found[0].subject == f"ip:{SENDER_IP}"
+    assert found[0].evidence == {"record": "ptr", "name": "10.2.0.192.in-addr.arpa", "rdtype": "PTR",
+                                 "error": "SERVFAIL"}
+
+
+def test_failed_forward_lookup_is_not_unconfirmed(dns_server, resolver_for) -> None:
+    server = dns_server(zone(), failures={f"mail.{DOMAIN} A": "timeout"})
+    found = check_ptr([SENDER_IP], resolver=resolver_for(server, 0.3)).findings
+    assert ids(found) == {"DNS-LOOKUP-FAILED"}
+    assert found[0].evidence == {"record": "ptr", "name": f"mail.{DOMAIN}", "rdtype": "A", "error": "timeout"}
+    server.heal()
+    assert check_ptr([SENDER_IP], resolver=resolver_for(server, 0.3)).findings == []

@@ -108,3 +108,86 @@ def test_check_host_follows_includes_and_mx_on_our_resolver(serve) -> None:
                        f'_spf IN TXT "v=spf1 mx:{DOMAIN} -all"', f"@ IN MX 10 mx1.{DOMAIN}.", "mx1 IN A 203.0.113.5"))
     assert check_host("203.0.113.5", DOMAIN, resolver=r)[0] == "pass"
     assert check_host("203.0.113.6", DOMAIN, resolver=r)[0] == "fail"
+
+
+# --- DNS failures are temperrors, not permerrors or absences (RFC 7208 §2.6.6, §5.2) --------------
+
+INC = f"inc.{DOMAIN}"
+
+
+def _include_zone() -> str:
+    return spf_zone(f"v=spf1 include:{INC} -all", f'inc IN TXT "v=spf1 ip4:{SENDER_IP} -all"')
+
+
+@pytest.mark.parametrize("mode", ["servfail", "timeout", "refused"])
+def test_failed_include_is_a_temperror_not_a_permerror(serve, dns_server, resolver_for, mode: str) -> None:
+    server = dns_server(_include_zone())
+    server.fail(INC, mode)
+    result = check_spf(DOMAIN, resolver=resolver_for(server, 0.3), ips=[SENDER_IP])
+    assert ids(result.findings) == {"SPF-TEMPERROR", "DNS-LOOKUP-FAILED"}  # no SPF-SYNTAX, no NOT-AUTHORISED
+    failed = next(f for f in result.findings if f.rule_id == "DNS-LOOKUP-FAILED")
+    assert failed.subject == f"domain:{DOMAIN}"
+    assert failed.evidence == {"record": "spf", "name": INC, "rdtype": "TXT",
+                               "error": {"servfail": "SERVFAIL", "timeout": "timeout", "refused": "REFUSED"}[mode]}
+    assert result.record["check_host"] == {SENDER_IP: "temperror"}
+    server.heal()
+    healed = check_spf(DOMAIN, resolver=resolver_for(server, 0.3), ips=[SENDER_IP])
+    assert healed.findings == [] and healed.record["check_host"] == {SENDER_IP: "pass"}
+
+
+def test_failed_a_term_seen_by_check_host_is_a_temperror(dns_server, resolver_for) -> None:
+    server = dns_server(spf_zone(f"v=spf1 a:host.{DOMAIN} -all", f"host IN A {SENDER_IP}"))
+    server.fail(f"host.{DOMAIN}", "servfail")
+    result = check_spf(DOMAIN, resolver=resolver_for(server, 0.3), ips=["198.51.100.7"])
+    assert ids(result.findings) == {"SPF-TEMPERROR", "DNS-LOOKUP-FAILED"}
+    assert {f.evidence.get("name") for f in result.findings if f.rule_id == "DNS-LOOKUP-FAILED"} == {f"host.{DOMAIN}"}
+    server.heal()
+    result = check_spf(DOMAIN, resolver=resolver_for(server, 0.3), ips=["198.51.100.7"])
+    assert ids(result.findings) == {"SPF-IP-NOT-AUTHORISED"}  # a real fail once DNS answers
+
+
+def test_servfail_on_the_domain_is_not_a_missing_record(dns_server, resolver_for) -> None:
+    server = dns_server(zone(), failures={DOMAIN: "servfail"})
+    result = check_spf(DOMAIN, resolver=resolver_for(server, 0.3), ips=[SENDER_IP])
+    assert ids(result.findings) == {"DNS-LOOKUP-FAILED"}
+    assert result.findings[0].evidence == {"record": "spf", "name": DOMAIN, "rdtype": "TXT", "error": "SERVFAIL"}
+    assert result.findings[0].detail.msgid.startswith("{rdtype} lookup of {name} failed")
+
+
+# --- +all and ?all behind include: and redirect= -------------------------------------------------
+
+def test_pass_all_through_an_include(serve) -> None:
+    r = serve(spf_zone(f"v=spf1 include:{INC} -all", 'inc IN TXT "v=spf1 +all"'))
+    result = check_spf(DOMAIN, resolver=r, ips=["198.51.100.7"])
+    passing = [f for f in result.findings if f.rule_id == "SPF-PASS-ALL"]
+    assert passing and passing[0].evidence["via"] == [f"include:{INC}"]
+    assert result.record["check_host"] == {"198.51.100.7": "pass"}  # check_host agrees: anyone passes
+
+
+def test_pass_all_through_a_nested_include_and_redirect(serve) -> None:
+    r = serve(spf_zone(f"v=spf1 redirect=_spf.{DOMAIN}", f'_spf IN TXT "v=spf1 include:{INC} -all"',
+                       'inc IN TXT "v=spf1 all"'))
+    passing = [f for f in check_spf(DOMAIN, resolver=r).findings if f.rule_id == "SPF-PASS-ALL"]
+    assert passing[0].evidence["via"] == [f"redirect=_spf.{DOMAIN}", f"include:{INC}"]
+
+
+def test_include_of_a_strict_policy_and_a_minus_include_are_not_pass_all(serve) -> None:
+    r = serve(spf_zone(f"v=spf1 include:{INC} -include:bad.{DOMAIN} -all", f'inc IN TXT "v=spf1 ip4:{SENDER_IP} -all"',
+                       'bad IN TXT "v=spf1 +all"'))
+    assert "SPF-PASS-ALL" not in ids(check_spf(DOMAIN, resolver=r).findings)
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("v=spf1 ip4:192.0.2.10 ?all", {"SPF-NEUTRAL-ALL"}),
+    ("v=spf1 ip4:192.0.2.10 +all", {"SPF-PASS-ALL"}),
+    ("v=spf1 ip4:192.0.2.10 -all", set()),
+])
+def test_redirect_target_decides_the_all(serve, target: str, expected: set[str]) -> None:
+    r = serve(spf_zone(f"v=spf1 redirect=_spf.{DOMAIN}", f'_spf IN TXT "{target}"'))
+    assert ids(check_spf(DOMAIN, resolver=r).findings) == expected
+
+
+def test_an_include_of_a_name_that_cannot_be_asked_is_a_permerror_not_a_temperror(serve) -> None:
+    found = check_spf(DOMAIN, resolver=serve(spf_zone(f"v=spf1 include:{'a' * 64}.{DOMAIN} -all")),
+                      ips=[SENDER_IP]).findings
+    assert "SPF-SYNTAX" in ids(found) and not {"SPF-TEMPERROR", "DNS-LOOKUP-FAILED"} & ids(found)
