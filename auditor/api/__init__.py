@@ -148,8 +148,9 @@ def route(
 
 
 def request_fingerprint() -> str:
-    """SHA-256 of method, path and body: tells a replay from a different request."""
-    h = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n")
+    """SHA-256 of method, path, query string and body: tells a replay from a different request."""
+    h = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"?"
+                       + request.query_string + b"\n")
     h.update(request.get_data(cache=True))
     return h.hexdigest()
 
