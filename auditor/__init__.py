@@ -78,6 +78,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("auditor").setLevel(settings.log_level)
     app.teardown_appcontext(close_db)
     errors.init_app(app)
+    from auditor import ratelimit
+
+    ratelimit.init_app(app, settings)
 
     for name in ROUTE_MODULES:
         mod = import_module(name)

@@ -67,6 +67,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if exc.response is not None:  # already a full answer (e.g. the 429 problem of ratelimit)
+            return exc.response
         if not _wants_problem():
             return exc
         detail = exc.description or ""
