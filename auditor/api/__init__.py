@@ -61,19 +61,31 @@ def _depth_ok(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return True
 
 
+class TooDeep(ValueError):
+    """A JSON document nested deeper than MAX_JSON_DEPTH."""
+
+
+def loads_limited(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses documents nested deeper than ``limit`` with TooDeep (a ValueError)."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise TooDeep(f"JSON nested deeper than {limit} levels") from None
+    if not _depth_ok(data, limit):
+        raise TooDeep(f"JSON nested deeper than {limit} levels")
+    return data
+
+
 def parse_json_body() -> Any:
     """The request's JSON, refusing non-JSON, malformed and over-deep documents with 400."""
     if not request.is_json:
         raise ApiError(415, "Unsupported Media Type", "send the body as application/json")
     try:
-        data = json.loads(request.get_data(cache=True))
-    except RecursionError:
-        raise ApiError(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+        return loads_limited(request.get_data(cache=True))
+    except TooDeep as exc:
+        raise ApiError(400, "Bad Request", str(exc)) from None
     except ValueError as exc:
         raise ApiError(400, "Bad Request", f"the body is not valid JSON: {exc}") from None
-    if not _depth_ok(data):
-        raise ApiError(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    return data
 
 
 def _parse_body(model: type[BaseModel]) -> BaseModel:

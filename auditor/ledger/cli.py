@@ -269,10 +269,11 @@ def prove_cmd(subject: str | None, seq: int | None, size: int | None, out: Path 
 @click.option("--json", "as_json", is_flag=True)
 def verify_proof_cmd(file: Path, key_file: Path, as_json: bool) -> None:
     """Check a proof file offline: needs only the file and the public key (no database)."""
+    from auditor.api import loads_limited
     from consent_ledger.proofs import load_public_key, verify_consistency, verify_inclusion
 
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
+        doc = loads_limited(file.read_text(encoding="utf-8"))
         pem = key_file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {exc.filename}: {exc.strerror}")
