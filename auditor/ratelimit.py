@@ -104,9 +104,17 @@ def init_app(app: Flask, settings: Settings) -> None:
                          on_breach=_breached),
     ]
     url = storage_url(settings)
+    # Redis down: count in this process's memory until it answers again, never fail requests.
+    options: dict[str, Any] = {}
+    if url.startswith("redis"):
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 1)}
     limiter = Limiter(client_address, app=app, application_limits=limits, storage_uri=url,
-                      strategy="moving-window", key_prefix="auditor-rl", enabled=settings.ratelimit_enabled,
-                      swallow_errors=True)  # Redis down: serve unlimited (and log), never fail requests
+                      storage_options=options, strategy="moving-window", key_prefix="auditor-rl",
+                      enabled=settings.ratelimit_enabled, swallow_errors=True,
+                      in_memory_fallback_enabled=True)
     app.extensions["auditor_limiter"] = limiter
     log.debug("request limits in %s", url.split("@")[-1])
 

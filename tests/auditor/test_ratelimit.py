@@ -106,3 +106,10 @@ def test_storage_reuses_a_redis_broker_and_otherwise_memory(redis_url):
 def test_bad_limit_settings_name_the_setting(name, value):
     with pytest.raises(ConfigError, match=name.upper()):
         load_settings({name: value})
+
+
+def test_an_unreachable_redis_falls_back_to_counting_in_memory(make_app):
+    app = make_app(ratelimit_public="2/minute", ratelimit_storage_url="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    assert [client.get("/u/x").status_code for _ in range(2)] == [403, 403]  # served, not a 500
+    _assert_429(client.get("/u/x"))
