@@ -36,9 +36,12 @@ def _progress(total: int | None, unit: str) -> Any:
 def _subject(ledger: Ledger, subject: str, channel: str | None = None) -> str:
     if is_pseudonym(subject):
         return subject
+    guessed = channel or ("email" if "@" in subject else "sms")
     try:
-        return ledger.pseudonym_of(subject, channel or ("email" if "@" in subject else "sms"))
+        return ledger.pseudonym_of(subject, guessed)
     except InvalidIdentifier as exc:
+        if channel is None and guessed == "sms":  # no "@": it was taken for a phone number
+            fail(f"{subject!r} is not an email address (no @), a phone number or a pseudonym")
         fail(str(exc))
 
 

@@ -82,3 +82,10 @@ def test_a_body_within_the_limit_reaches_the_app_through_the_server(served):
     r = conn.getresponse()
     assert r.status == 401 and r.getheader("Content-Type").startswith("application/problem+json")
     conn.close()
+
+
+def test_erasing_something_that_is_no_identifier_says_what_was_expected(runner):
+    r = runner.invoke(["ledger", "erase", "not an email"])
+    assert r.exit_code == 2
+    assert "is not an email address (no @), a phone number or a pseudonym" in r.output
+    assert len(r.output.strip().splitlines()) == 1
