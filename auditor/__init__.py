@@ -78,6 +78,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("auditor").setLevel(settings.log_level)
     app.teardown_appcontext(close_db)
     errors.init_app(app)
+    from auditor import ratelimit
+
+    ratelimit.init_app(app, settings)
 
     for name in ROUTE_MODULES:
         mod = import_module(name)
@@ -92,11 +95,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def openapi_json() -> Response:
         return Response(json.dumps(openapi_document()), mimetype="application/json")
 
-    @app.get("/api/docs")
-    def api_docs() -> Response:
-        from flask import render_template_string
+    from auditor.api import docs
 
-        return render_template_string(_DOCS, doc=openapi_document())
+    docs.init_app(app)
 
     @app.after_request
     def _security_headers(resp: Response) -> Response:
@@ -114,15 +115,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_flask_commands(app)
     return app
-
-
-_DOCS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Auditor API</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-code{background:#f3f3f3;padding:.1rem .3rem}h2{margin-top:2rem}.m{font-weight:bold;text-transform:uppercase}</style>
-</head><body><h1>Auditor API</h1><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a>
-(OpenAPI 3.1). Authenticate with <code>Authorization: Bearer &lt;api key&gt;</code>. Errors are
-<code>application/problem+json</code> (RFC 9457).</p>
-{% for path, ops in doc.paths.items() %}{% for m, op in ops.items() %}
-<h2><span class="m">{{ m }}</span> <code>{{ path }}</code></h2><p>{{ op.summary }}
-{% if op['x-scope'] %}<br>Scope: <code>{{ op['x-scope'] }}</code>{% endif %}</p>
-{% endfor %}{% endfor %}</body></html>"""

@@ -109,10 +109,9 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     dialect = app.extensions["auditor"].engine.dialect.name
     click.echo(f"Auditor listening on http://{host}:{port} ({dialect}, {workers} worker(s))", err=True)
     if workers == 1:
-        import waitress
+        from auditor.errors import waitress_server
 
-        waitress.serve(app, host=host, port=port, threads=threads, ident="auditor",
-                       max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 1024)
+        waitress_server(app, host, port, threads).run()
         return
     app.extensions["auditor"].engine.dispose()
     _gunicorn(host, port, threads, workers)

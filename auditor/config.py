@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     alert_email_to: str | None = None
     log_level: str = "INFO"
     trusted_proxies: int = Field(0, ge=0, le=5)
+    ratelimit_enabled: bool = True
+    ratelimit_storage_url: str | None = None
+    ratelimit_api_key: str = "600/minute"
+    ratelimit_api_address: str = "1200/minute"
+    ratelimit_public: str = "30/minute"
+    ratelimit_hooks: str = "120/minute"
 
     @field_validator("dns_nameservers")
     @classmethod
@@ -103,6 +109,25 @@ class Settings(BaseSettings):
         if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return v.upper()
+
+    @field_validator("ratelimit_api_key", "ratelimit_api_address", "ratelimit_public", "ratelimit_hooks")
+    @classmethod
+    def _limit(cls, v: str) -> str:
+        from limits import parse_many
+
+        try:
+            if not parse_many(v):
+                raise ValueError
+        except ValueError:
+            raise ValueError("must be limits like 100/minute or 10/second;1000/hour") from None
+        return v
+
+    @field_validator("ratelimit_storage_url")
+    @classmethod
+    def _limit_storage(cls, v: str | None) -> str | None:
+        if v and not v.startswith(("memory://", "redis://", "rediss://", "redis+unix://")):
+            raise ValueError("must be memory://, redis://, rediss:// or redis+unix://")
+        return v or None
 
     @field_validator("public_url")
     @classmethod

@@ -67,6 +67,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if exc.response is not None:  # already a full answer (e.g. the 429 problem of ratelimit)
+            return exc.response
         if not _wants_problem():
             return exc
         detail = exc.description or ""
@@ -80,3 +82,37 @@ def init_app(app: Flask) -> None:
         if _wants_problem():
             return problem(500, "Internal Server Error", "an unexpected error occurred; it was logged")
         return Response("Internal Server Error", status=500)
+
+
+def waitress_server(app: Flask, host: str, port: int, threads: int) -> Any:
+    """A waitress server whose own errors (413 above the body limit, 400, 431) are problem documents.
+
+    Waitress refuses a body larger than ``max_request_body_size`` before the app sees it; the
+    limit is the app's ``MAX_CONTENT_LENGTH`` so both answer alike, with the documented number.
+    """
+    import waitress
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    limit = app.config["MAX_CONTENT_LENGTH"]
+
+    class _ProblemErrorTask(ErrorTask):
+        def execute(self) -> None:
+            e = self.request.error
+            detail = (f"the request body is larger than {limit} bytes" if e.code == 413
+                      else str(e.body).splitlines()[0] if e.body else "")
+            body = json.dumps({"type": "about:blank", "title": e.reason, "status": e.code,
+                               "detail": detail}).encode()
+            self.status = f"{e.code} {e.reason}"
+            self.response_headers.append(("Content-Type", PROBLEM))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    class _ProblemChannel(HTTPChannel):
+        error_task_class = _ProblemErrorTask
+
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="auditor",
+                                    max_request_body_size=limit)
+    server.channel_class = _ProblemChannel
+    return server

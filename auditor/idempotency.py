@@ -1,20 +1,32 @@
-"""``Idempotency-Key`` for write endpoints: the same key and body replay the first answer."""
+"""``Idempotency-Key`` for write endpoints: the same key and request replay the first answer.
+
+The key is claimed before the handler runs: a pending row (``status`` 0) is committed under the
+unique constraint (actor, key), so of concurrent requests with one key exactly one runs; the
+others get 409 while it runs and the stored answer after (draft-ietf-httpapi-idempotency-key-header,
+section 2.6). A failed or refused request releases its claim so the client may retry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Response
-from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auditor.db import Base, utcnow
+from auditor.db import Base, begin_write, utcnow
 from auditor.errors import ApiError
+
+# ``status`` of a claimed key whose request still runs.
+PENDING = 0
+# A claim older than this is taken to belong to a request that died (worker killed mid-request).
+STALE_AFTER = timedelta(minutes=5)
 
 
 class IdempotentResponse(Base):
-    """The stored first answer to a keyed write."""
+    """A claimed key (status 0) or the stored first answer to a keyed write."""
 
     __tablename__ = "idempotent_responses"
     __table_args__ = (UniqueConstraint("actor", "key"),)
@@ -28,8 +40,46 @@ class IdempotentResponse(Base):
     created_at = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+def _claim(factory, actor: str, key: str, fp: str) -> IdempotentResponse | None:
+    """Claim (actor, key); None when this request owns it now, else the row that holds it."""
+    try:
+        with factory() as s, s.begin():
+            begin_write(s)
+            s.add(IdempotentResponse(actor=actor, key=key, fingerprint=fp, status=PENDING, body="",
+                                     created_at=utcnow()))
+        return None
+    except IntegrityError:
+        pass
+    with factory() as s, s.begin():
+        begin_write(s)
+        prior = s.scalar(select(IdempotentResponse).where(IdempotentResponse.actor == actor,
+                                                          IdempotentResponse.key == key))
+        if prior is None:  # released meanwhile: try once more
+            s.add(IdempotentResponse(actor=actor, key=key, fingerprint=fp, status=PENDING, body="",
+                                     created_at=utcnow()))
+            return None
+        if prior.status == PENDING:
+            cutoff = utcnow() - STALE_AFTER
+            took = s.execute(update(IdempotentResponse)
+                             .where(IdempotentResponse.id == prior.id, IdempotentResponse.status == PENDING,
+                                    IdempotentResponse.created_at < cutoff)
+                             .values(fingerprint=fp, created_at=utcnow())
+                             .execution_options(synchronize_session=False)).rowcount
+            if took == 1:
+                return None
+        return prior
+
+
+def _release(factory, actor: str, key: str) -> None:
+    with factory() as s, s.begin():
+        begin_write(s)
+        s.execute(delete(IdempotentResponse).where(IdempotentResponse.actor == actor,
+                                                   IdempotentResponse.key == key,
+                                                   IdempotentResponse.status == PENDING))
+
+
 def replay_or_run(actor: str, key: str, run: Callable[[], Response]) -> Response:
-    """Return the stored answer for (actor, key), or run and store a successful answer."""
+    """Return the stored answer for (actor, key), or claim the key, run, and store a 2xx answer."""
     from auditor.api import request_fingerprint
     from auditor.services import services
 
@@ -37,21 +87,28 @@ def replay_or_run(actor: str, key: str, run: Callable[[], Response]) -> Response
         raise ApiError(400, "Bad Request", "Idempotency-Key is longer than 200 characters")
     fp = request_fingerprint()
     factory = services().sessions
-    with factory() as s:
-        prior = s.scalar(select(IdempotentResponse).where(IdempotentResponse.actor == actor,
-                                                          IdempotentResponse.key == key))
+    prior = _claim(factory, actor, key, fp)
     if prior is not None:
         if prior.fingerprint != fp:
             raise ApiError(422, "Idempotency key reused", "this Idempotency-Key was used with a different request")
+        if prior.status == PENDING:
+            raise ApiError(409, "Request in progress",
+                           "a request with this Idempotency-Key is still running; retry to get its answer",
+                           headers={"Retry-After": "1"})
         resp = Response(prior.body, status=prior.status, mimetype="application/json")
         resp.headers["Idempotent-Replayed"] = "true"
         return resp
-    resp = run()
+    try:
+        resp = run()
+    except BaseException:
+        _release(factory, actor, key)
+        raise
     if 200 <= resp.status_code < 300:
-        try:
-            with factory() as s, s.begin():
-                s.add(IdempotentResponse(actor=actor, key=key, fingerprint=fp, status=resp.status_code,
-                                         body=resp.get_data(as_text=True)))
-        except IntegrityError:
-            pass
+        with factory() as s, s.begin():
+            begin_write(s)
+            s.execute(update(IdempotentResponse)
+                      .where(IdempotentResponse.actor == actor, IdempotentResponse.key == key)
+                      .values(status=resp.status_code, body=resp.get_data(as_text=True)))
+    else:
+        _release(factory, actor, key)
     return resp

@@ -1,6 +1,11 @@
-"""Sliding-window limits on failed logins, per account and per client address.
+"""Request rate limits (Flask-Limiter) and sliding-window limits on failed logins.
 
-The failures live in the database (table ``login_failures``), so every WSGI worker and every
+Request limits: per API key and per client address on ``/api/``, per address on ``/u/`` (public
+unsubscribe) and ``/hooks/`` (provider webhooks), or on any view marked with ``limited(area)``.
+Counters live in Redis when one is configured (shared by every worker and process), in memory
+otherwise; a breach is a 429 problem document with ``Retry-After`` (RFC 9110, 10.2.3).
+
+Failed logins: the failures live in the database (table ``login_failures``), so every WSGI worker and every
 app process counts the same attempts, and a restart forgives nothing. Keys are stored as
 SHA-256 digests: the table holds no address and no email.
 """
@@ -8,12 +13,110 @@ SHA-256 digests: the table holds no address and no email.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from flask import Flask, current_app, request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from auditor.accounts.models import LoginFailure
+
+if TYPE_CHECKING:
+    from flask_limiter import RequestLimit
+
+    from auditor.config import Settings
+
+log = logging.getLogger("auditor.ratelimit")
+
+# Path prefixes and the limited area they belong to (a view marked with ``limited`` wins).
+PREFIXES = (("/api/", "api"), ("/u/", "public"), ("/hooks/", "hooks"))
+
+
+def limited(area: str) -> Callable:
+    """Mark a view as part of a limited area (``"public"`` or ``"hooks"``), wherever it is mounted."""
+
+    def deco(fn: Callable) -> Callable:
+        fn.ratelimit_area = area  # type: ignore[attr-defined]
+        return fn
+
+    return deco
+
+
+def request_area() -> str | None:
+    """The limited area of the current request, or None."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    area = getattr(view, "ratelimit_area", None)
+    if area:
+        return area
+    return next((a for prefix, a in PREFIXES if request.path.startswith(prefix)), None)
+
+
+def client_address() -> str:
+    """The client's address (after ProxyFix when proxies are trusted)."""
+    return request.remote_addr or "-"
+
+
+def api_key_id() -> str:
+    """A digest of the bearer credential: the limit is per key, and Redis never holds the key."""
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def storage_url(settings: Settings) -> str:
+    """``AUDITOR_RATELIMIT_STORAGE_URL``, else a Redis broker's URL, else process memory."""
+    if settings.ratelimit_storage_url:
+        return settings.ratelimit_storage_url
+    if settings.broker_url and settings.broker_url.startswith(("redis://", "rediss://")):
+        return settings.broker_url
+    return "memory://"
+
+
+def _breached(limit: RequestLimit) -> Any:
+    from auditor.errors import problem
+
+    wait = max(1, int(limit.reset_at - time.time()))
+    return problem(429, "Too Many Requests",
+                   f"more than {limit.limit} from this client; retry in {wait} seconds",
+                   headers={"Retry-After": str(wait)})
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Attach the request limits to ``app`` (one limiter per app: tests build many apps)."""
+    from flask_limiter import ApplicationLimit, Limiter
+
+    def outside(area: str) -> Callable[[], bool]:
+        return lambda: request_area() != area
+
+    def no_key() -> bool:
+        return request_area() != "api" or not request.headers.get("Authorization")
+
+    limits = [
+        ApplicationLimit(settings.ratelimit_api_key, key_function=api_key_id, scope="api-key",
+                         exempt_when=no_key, on_breach=_breached),
+        ApplicationLimit(settings.ratelimit_api_address, scope="api-address", exempt_when=outside("api"),
+                         on_breach=_breached),
+        ApplicationLimit(settings.ratelimit_public, scope="public", exempt_when=outside("public"),
+                         on_breach=_breached),
+        ApplicationLimit(settings.ratelimit_hooks, scope="hooks", exempt_when=outside("hooks"),
+                         on_breach=_breached),
+    ]
+    url = storage_url(settings)
+    # Redis down: count in this process's memory until it answers again, never fail requests.
+    options: dict[str, Any] = {}
+    if url.startswith("redis"):
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1, "retry": Retry(NoBackoff(), 1)}
+    limiter = Limiter(client_address, app=app, application_limits=limits, storage_uri=url,
+                      storage_options=options, strategy="moving-window", key_prefix="auditor-rl",
+                      enabled=settings.ratelimit_enabled, swallow_errors=True,
+                      in_memory_fallback_enabled=True)
+    app.extensions["auditor_limiter"] = limiter
+    log.debug("request limits in %s", url.split("@")[-1])
 
 
 class SlidingWindow:

@@ -61,19 +61,31 @@ def _depth_ok(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return True
 
 
+class TooDeep(ValueError):
+    """A JSON document nested deeper than MAX_JSON_DEPTH."""
+
+
+def loads_limited(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses documents nested deeper than ``limit`` with TooDeep (a ValueError)."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise TooDeep(f"JSON nested deeper than {limit} levels") from None
+    if not _depth_ok(data, limit):
+        raise TooDeep(f"JSON nested deeper than {limit} levels")
+    return data
+
+
 def parse_json_body() -> Any:
     """The request's JSON, refusing non-JSON, malformed and over-deep documents with 400."""
     if not request.is_json:
         raise ApiError(415, "Unsupported Media Type", "send the body as application/json")
     try:
-        data = json.loads(request.get_data(cache=True))
-    except RecursionError:
-        raise ApiError(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+        return loads_limited(request.get_data(cache=True))
+    except TooDeep as exc:
+        raise ApiError(400, "Bad Request", str(exc)) from None
     except ValueError as exc:
         raise ApiError(400, "Bad Request", f"the body is not valid JSON: {exc}") from None
-    if not _depth_ok(data):
-        raise ApiError(400, "Bad Request", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    return data
 
 
 def _parse_body(model: type[BaseModel]) -> BaseModel:
@@ -148,10 +160,20 @@ def route(
 
 
 def request_fingerprint() -> str:
-    """SHA-256 of method, path and body: tells a replay from a different request."""
-    h = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n")
+    """SHA-256 of method, path, query string and body: tells a replay from a different request."""
+    h = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"?"
+                       + request.query_string + b"\n")
     h.update(request.get_data(cache=True))
     return h.hexdigest()
+
+
+DESCRIPTION = """Compliance and deliverability audits, the consent ledger and the send gate.
+
+**Authentication**: `Authorization: Bearer <api key>` (`auditor keys create`); each operation names
+the scope it needs.  **Errors** are `application/problem+json` (RFC 9457): `title`, `status`,
+`detail`, and `errors` (`loc`, `msg`) for invalid bodies.  **Limits**: bodies up to 10485760 bytes
+(413), JSON nested up to 32 levels (400), request rates per API key and per client address (429
+with `Retry-After`).  **Retries**: send `Idempotency-Key` with a POST to make it safe to repeat."""
 
 
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
@@ -161,15 +183,17 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document generated from the declared routes and their models."""
     from pydantic.json_schema import models_json_schema
 
+    from auditor.api.docs import example, problem_example
+
     models = {m for r in ROUTES for m in (r.body, r.query, *r.responses.values()) if m is not None}
     _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                  ref_template="#/components/schemas/{model}")
     schemas = defs.get("$defs", {})
-    problem_ref = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-    schemas["Problem"] = {"type": "object", "properties": {
+    schemas["Problem"] = {"type": "object", "description": "RFC 9457 problem details", "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}},
         "required": ["title", "status"]}
+    retry_after = {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}}
     paths: dict[str, Any] = {}
     for r in ROUTES:
         path = bp.url_prefix + _PARAM.sub(r"{\1}", r.rule)
@@ -183,29 +207,45 @@ def openapi_document() -> dict[str, Any]:
                 for name, prop in qs.get("properties", {}).items():
                     params.append({"name": name, "in": "query", "required": name in qs.get("required", []),
                                    "schema": prop})
+            if method == "POST":
+                params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                               "description": "the same key and request replay the first answer "
+                                              "(header Idempotent-Replayed: true); 409 while it runs",
+                               "schema": {"type": "string", "maxLength": 200}})
             if params:
                 op["parameters"] = params
             if r.body is not None:
+                ref = {"$ref": f"#/components/schemas/{r.body.__name__}"}
                 op["requestBody"] = {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{r.body.__name__}"}}}}
+                    "schema": ref, "example": example(ref, schemas)}}}
             elif r.raw_body:
                 op["requestBody"] = {"required": True, "content": {r.raw_body: {"schema": {"type": "string"}}}}
             responses: dict[str, Any] = {}
             for code, model in r.responses.items():
                 schema = {"$ref": f"#/components/schemas/{model.__name__}"} if model else {"type": "object"}
-                responses[str(code)] = {"description": "success", "content": {"application/json": {"schema": schema}}}
-            for code, text in ((400, "bad request"), (401, "no or unknown API key"), (403, "scope or role missing"),
-                               (404, "not found"), (413, "body too large"), (415, "not JSON"),
-                           (422, "invalid body"), *r.errors.items()):
-                responses[str(code)] = {"description": text, **problem_ref}
-            op["responses"] = responses
+                body = {"schema": schema}
+                if model:
+                    body["example"] = example(schema, schemas)
+                responses[str(code)] = {"description": "success", "content": {"application/json": body}}
+            errors = [(400, "bad request"), (401, "no or unknown API key"), (403, "scope or role missing"),
+                      (404, "not found"), (413, "body too large"), (415, "not JSON"), (422, "invalid body"),
+                      (429, "too many requests: wait Retry-After seconds")]
+            if method == "POST":
+                errors.append((409, "a request with this Idempotency-Key is still running"))
+            for code, text in (*errors, *r.errors.items()):
+                responses[str(code)] = {"description": text, "content": {"application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"}, "example": problem_example(code, text)}}}
+                if code in (409, 429):
+                    responses[str(code)]["headers"] = retry_after
+            op["responses"] = dict(sorted(responses.items()))
             if r.scope:
                 op["security"] = [{"bearer": []}]
                 op["x-scope"] = r.scope
+                op["description"] = f"Needs an API key with the scope `{r.scope}`."
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Auditor API", "version": "1"},
+        "info": {"title": "Auditor API", "version": "1", "description": DESCRIPTION},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -16,15 +15,16 @@ from auditor.cli import emit, fail, get_app, migrate
 @click.option("--json", "as_json", is_flag=True, help="one JSON document on stdout")
 def check_campaign(file: Path, as_json: bool) -> None:
     """Audit a campaign document (exit 1 if blocked); the same checks as POST /api/v1/campaigns."""
+    from auditor.api import loads_limited
     from auditor.campaigns.audit import CampaignInvalid, MalformedMessage
     from auditor.campaigns.schemas import CampaignDocument
     from auditor.campaigns.services import WorkflowError, run_campaign_audit
 
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = loads_limited(file.read_text(encoding="utf-8"))
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
-    except ValueError as exc:
+    except ValueError as exc:  # also UnicodeDecodeError and TooDeep
         fail(f"{file} is not valid JSON: {exc}")
     try:
         doc = CampaignDocument.model_validate(data)

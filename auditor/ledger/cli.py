@@ -36,9 +36,12 @@ def _progress(total: int | None, unit: str) -> Any:
 def _subject(ledger: Ledger, subject: str, channel: str | None = None) -> str:
     if is_pseudonym(subject):
         return subject
+    guessed = channel or ("email" if "@" in subject else "sms")
     try:
-        return ledger.pseudonym_of(subject, channel or ("email" if "@" in subject else "sms"))
+        return ledger.pseudonym_of(subject, guessed)
     except InvalidIdentifier as exc:
+        if channel is None and guessed == "sms":  # no "@": it was taken for a phone number
+            fail(f"{subject!r} is not an email address (no @), a phone number or a pseudonym")
         fail(str(exc))
 
 
@@ -99,24 +102,39 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
     Exit 0 when every row was imported, 1 when some rows were bad (the rest are in the
     ledger), 2 when the file cannot be used at all.
     """
+    import heapq
+
     from consent_ledger.importing import UnusableInput, read_rows
+    from consent_ledger.textfile import UndecodableFile, open_text
 
     fmt = fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson") else "csv")
     try:
-        stream = file.open(encoding="utf-8-sig", newline="")
+        stream, encoding = open_text(file)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
+    except UndecodableFile as exc:
+        fail(f"{file}: {exc}")
+    if encoding not in ("utf-8", "utf-8-sig") and not as_json:
+        click.echo(f"{file.name}: read as {encoding}", err=True)
     ledger = _ledger()
     bad: list[dict[str, Any]] = []
-    counts = {"imported": 0, "bad": 0, "first_seq": None, "last_seq": None}
+    counts = {"imported": 0, "bad": 0, "first_seq": None, "last_seq": None, "encoding": encoding}
     lines: deque[list[int]] = deque()
+    # Bad rows are found when read and bad events when their batch is appended: held in a heap
+    # and let out in line order once no earlier line can still turn out bad.
+    pending: list[tuple[int, int, str]] = []
 
     def report(line: int, message: str) -> None:
+        heapq.heappush(pending, (line, counts["bad"], message))
         counts["bad"] += 1
-        if len(bad) < MAX_REPORTED:
-            bad.append({"line": line, "error": message})
-        if not as_json:
-            click.echo(f"{file.name}:{line}: {message}", err=True)
+
+    def flush(upto: float) -> None:
+        while pending and pending[0][0] <= upto:
+            line, _, message = heapq.heappop(pending)
+            if len(bad) < MAX_REPORTED:
+                bad.append({"line": line, "error": message})
+            if not as_json:
+                click.echo(f"{file.name}:{line}: {message}", err=True)
 
     def batches() -> Iterator[list[EventIn]]:
         batch: list[EventIn] = []
@@ -124,6 +142,9 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
         for row in read_rows(stream, fmt):
             if row.event is None:
                 report(row.line, row.error or "bad row")
+                # Rows before the first event still in flight can no longer turn out bad.
+                flush(min(batch_lines[0] if batch_lines else row.line + 1,
+                          lines[0][0] if lines else row.line + 1) - 1)
                 continue
             batch.append(row.event)
             batch_lines.append(row.line)
@@ -145,9 +166,11 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
                     counts["imported"] += len(done)
                     counts["first_seq"] = counts["first_seq"] or done[0].seq
                     counts["last_seq"] = done[-1].seq
+                flush(batch_lines[-1])
                 bar.update(len(batch_lines))
         except (UnusableInput, UnicodeDecodeError) as exc:
             fail(f"{file}: {exc}")
+        flush(float("inf"))
     if as_json:
         emit({**counts, "errors": bad, "errors_truncated": counts["bad"] > len(bad)})
     else:
@@ -269,10 +292,11 @@ def prove_cmd(subject: str | None, seq: int | None, size: int | None, out: Path 
 @click.option("--json", "as_json", is_flag=True)
 def verify_proof_cmd(file: Path, key_file: Path, as_json: bool) -> None:
     """Check a proof file offline: needs only the file and the public key (no database)."""
+    from auditor.api import loads_limited
     from consent_ledger.proofs import load_public_key, verify_consistency, verify_inclusion
 
     try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
+        doc = loads_limited(file.read_text(encoding="utf-8"))
         pem = key_file.read_bytes()
     except OSError as exc:
         fail(f"cannot read {exc.filename}: {exc.strerror}")

@@ -22,7 +22,9 @@ class ServerProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         self.workers, self.threads = workers, threads
         self.env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(instance), "AUDITOR_DATABASE_URL": db_url,
-                    "AUDITOR_PUBLIC_URL": self.base, **(env or {})}
+                    "AUDITOR_PUBLIC_URL": self.base,
+                    # a load generator is one client address: request limits would cap what is measured
+                    "AUDITOR_RATELIMIT_ENABLED": "false", **(env or {})}
         self.log = log or instance / "server.log"
         self.proc: subprocess.Popen | None = None
         self.starts = 0

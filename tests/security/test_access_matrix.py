@@ -14,7 +14,7 @@ from auditor.accounts.services import ALL_SCOPES, ROLE_SCOPES
 
 ROLES = ("admin", "legal", "security", "sender")
 PUBLIC = {"static", "bootstrap.static", "ui.static", "health.healthz", "health.readyz", "openapi_json",
-          "api_docs", "ui.login", "ui.logout", "ui.language", "public.unsubscribe_page",
+          "api_docs", "api_docs_init", "api_docs_static", "ui.login", "ui.logout", "ui.language", "public.unsubscribe_page",
           "public.unsubscribe_one_click"}
 
 # API endpoint -> the scope it needs.
