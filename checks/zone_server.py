@@ -32,13 +32,23 @@ def parse_zone(text: str, origin: str | None = None, ttl: int = 300) -> list[RR]
         raise ZoneError(f"zone does not parse: {exc}") from None
 
 
+#: How an injected failure answers: ``timeout`` sends nothing, the others are response codes.
+FAILURE_MODES = ("timeout", "servfail", "refused")
+
+
 @dataclass
 class ZoneResolver(BaseResolver):
-    """Answers from a set of records: NXDOMAIN vs NODATA, CNAME chasing, ``*`` wildcards."""
+    """Answers from a set of records: NXDOMAIN vs NODATA, CNAME chasing, ``*`` wildcards.
+
+    ``drop`` (names whose queries get no answer) and ``failures`` (name, or ``"name TYPE"`` for
+    one record type, -> a mode of FAILURE_MODES) apply to the name and every name below it and
+    may be changed while the server runs.
+    """
 
     records: list[RR]
     delays: dict[str, float] = field(default_factory=dict)
     drop: set[str] = field(default_factory=set)
+    failures: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_name: dict[DNSLabel, list[RR]] = defaultdict(list)
@@ -73,14 +83,35 @@ class ZoneResolver(BaseResolver):
                 return suffixes[suffix] if isinstance(suffixes, dict) else True
         return False
 
+    def _failure(self, qname: DNSLabel, qtype: int) -> str | None:
+        """The injected failure mode for this question, the most specific key winning."""
+        if self._matches(set(self.drop), qname):
+            return "timeout"
+        name = str(qname).lower().rstrip(".")
+        best: tuple[int, str] | None = None
+        for key, mode in list(self.failures.items()):  # a snapshot: tests change it while serving
+            suffix, _, rdtype = key.strip().partition(" ")
+            suffix = suffix.lower().rstrip(".")
+            if rdtype and rdtype.strip().upper() != QTYPE.get(qtype):
+                continue
+            if name == suffix or name.endswith("." + suffix):
+                rank = len(suffix) * 2 + bool(rdtype)
+                if best is None or rank > best[0]:
+                    best = (rank, mode)
+        return best[1] if best else None
+
     def resolve(self, request, handler):
         qname, qtype = request.q.qname, request.q.qtype
         delay = self._matches(self.delays, qname)
         if delay:
             time.sleep(float(delay))
-        if self._matches(self.drop, qname):
+        mode = self._failure(qname, qtype)
+        if mode == "timeout":
             raise DNSError(f"dropped {qname}")  # dnslib's handler then sends nothing, quietly
         reply = request.reply()
+        if mode in ("servfail", "refused"):
+            reply.header.rcode = RCODE.SERVFAIL if mode == "servfail" else RCODE.REFUSED
+            return reply
         reply.header.aa = 1
         name, seen = qname, 0
         while seen < 8:
@@ -103,6 +134,11 @@ class ZoneResolver(BaseResolver):
             reply.add_answer(cnames[0])
             name, seen = cnames[0].rdata.label, seen + 1
         return reply
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in FAILURE_MODES:
+        raise ValueError(f"failure mode must be one of {', '.join(FAILURE_MODES)}, not {mode!r}")
 
 
 class _QuietLogger(DNSLogger):
@@ -134,10 +170,13 @@ class ZoneServer:
         *,
         delays: dict[str, float] | None = None,
         drop: set[str] | None = None,
+        failures: dict[str, str] | None = None,
         port: int | None = None,
     ) -> None:
         self.resolver = ZoneResolver(parse_zone(zone_text, origin) if zone_text.strip() else [],
-                                     dict(delays or {}), set(drop or ()))
+                                     dict(delays or {}), set(drop or ()), dict(failures or {}))
+        for mode in self.resolver.failures.values():
+            _check_mode(mode)
         self.port = port or free_port()
         self.address = "127.0.0.1"
         logger = _QuietLogger()
@@ -151,9 +190,25 @@ class ZoneServer:
         """``ip:port`` for AUDITOR_DNS_NAMESERVERS."""
         return f"{self.address}:{self.port}"
 
+    def fail(self, name: str, mode: str = "servfail", rdtype: str | None = None) -> None:
+        """Make ``name`` (and the names below it; only ``rdtype`` queries if given) fail: ``mode``
+        is ``timeout`` (no answer), ``servfail`` or ``refused``. Takes effect on the next query."""
+        _check_mode(mode)
+        self.resolver.failures[f"{name} {rdtype.upper()}" if rdtype else name] = mode
+
+    def heal(self, name: str | None = None, rdtype: str | None = None) -> None:
+        """Stop failing ``name`` (or, without a name, every injected failure and drop)."""
+        if name is None:
+            self.resolver.failures.clear()
+            self.resolver.drop.clear()
+            return
+        self.resolver.failures.pop(f"{name} {rdtype.upper()}" if rdtype else name, None)
+        self.resolver.drop.discard(name)
+
     def set_zone(self, zone_text: str, origin: str | None = None) -> None:
         """Replace the served records (for tests that change a zone between audits)."""
-        new = ZoneResolver(parse_zone(zone_text, origin), self.resolver.delays, self.resolver.drop)
+        new = ZoneResolver(parse_zone(zone_text, origin), self.resolver.delays, self.resolver.drop,
+                           self.resolver.failures)
         self.resolver.records, self.resolver.by_name, self.resolver.names = new.records, new.by_name, new.names
 
     def start(self) -> ZoneServer:
