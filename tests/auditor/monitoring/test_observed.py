@@ -25,11 +25,14 @@ def _texts(outcome) -> list[str]:
 def test_a_transient_failure_raises_no_alert_and_no_resolved(monitoring, db_url):
     env = monitoring(db_url)
     _audit(env.app)
-    env.dns.resolver.drop.update({DMARC, DKIM, "bl.test"})
+    env.dns.fail(DMARC, "servfail")
+    env.dns.fail(DKIM, "refused")
+    env.dns.resolver.drop.add("bl.test")  # no answer at all: a timeout
     failed = _audit(env.app)
     assert {"dmarc", f"dkim:{SELECTOR}", "bl:bl.test"} <= set(failures(failed.audit))
     assert failed.changes == [] and failed.alerts == []
     env.dns.resolver.drop.clear()
+    env.dns.heal()
     recovered = _audit(env.app)
     assert recovered.changes == [], _texts(recovered)
     assert env.hook.wait_for(1, timeout=0.5) == []
@@ -38,9 +41,9 @@ def test_a_transient_failure_raises_no_alert_and_no_resolved(monitoring, db_url)
 def test_a_change_made_while_the_lookup_failed_is_told_against_the_last_known_state(monitoring, db_url):
     env = monitoring(db_url)
     _audit(env.app)
-    env.dns.resolver.drop.add(DMARC)
+    env.dns.fail(DMARC, "servfail")
     assert _audit(env.app).changes == []
-    env.dns.resolver.drop.clear()
+    env.dns.heal()
     env.publish(dmarc="none")  # weakened while unseen: compared with the reject seen two runs ago
     after = _audit(env.app)
     assert _texts(after) == ["DMARC policy changed from reject to none"]
@@ -50,7 +53,7 @@ def test_a_change_made_while_the_lookup_failed_is_told_against_the_last_known_st
 def test_a_persistent_failure_alerts_once_and_its_end_once(monitoring, db_url):
     env = monitoring(db_url)
     _audit(env.app)
-    env.dns.resolver.drop.add(DKIM)
+    env.dns.fail(DKIM, "servfail", "TXT")
     first, second, third = _audit(env.app), _audit(env.app), _audit(env.app)
     assert first.changes == [] and third.changes == []
     assert [c.kind for c in second.changes] == ["lookup_failed"]
@@ -58,7 +61,7 @@ def test_a_persistent_failure_alerts_once_and_its_end_once(monitoring, db_url):
     assert text.startswith(f"DKIM key of selector {SELECTOR}") and "2 consecutive runs" in text, text
     assert second.summary["failing"][f"dkim:{SELECTOR}"]["runs"] == 2
     assert third.summary["failing"][f"dkim:{SELECTOR}"]["runs"] == 3
-    env.dns.resolver.drop.clear()
+    env.dns.heal()
     back = _audit(env.app)
     # the key never changed: no "appeared" or "resolved", only the end of the told failure
     assert [c.kind for c in back.changes] == ["lookup_recovered"], _texts(back)
@@ -70,7 +73,7 @@ def test_a_persistent_blocklist_error_is_one_alert_naming_the_list(monitoring, d
     env = monitoring(db_url)
     env.publish(listed=True)
     _audit(env.app)
-    env.dns.resolver.drop.add("bl.test")
+    env.dns.fail("bl.test", "servfail")
     assert _audit(env.app).changes == []
     second = _audit(env.app)
     assert [c.kind for c in second.changes] == ["lookup_failed"]
@@ -88,11 +91,11 @@ def _first_since(env) -> str:
 
 def test_a_record_never_seen_is_not_reported_as_appearing(monitoring, db_url):
     env = monitoring(db_url)
-    env.dns.resolver.drop.add(DMARC)
+    env.dns.fail(DMARC, "servfail")
     first = _audit(env.app)
     assert first.baseline and first.changes == []
     assert "dmarc" in first.summary["unknown"]
-    env.dns.resolver.drop.clear()
+    env.dns.heal()
     assert _audit(env.app).changes == []
     # and once seen, a later disappearance is a real change
     env.publish(dmarc=None)
