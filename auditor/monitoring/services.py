@@ -250,7 +250,7 @@ def deliver_alerts(app: Flask, ids: list[int] | None = None) -> list[dict[str, A
             if alert.channel not in dest:
                 raise alerting.DeliveryError(f"{alert.channel} alerts are no longer configured")
             if alert.channel == "webhook":
-                alerting.send_webhook(dest["webhook"], alert.payload)
+                alerting.send_webhook(dest["webhook"], alert.payload, secret=svc.settings.alert_webhook_secret)
             else:
                 host = svc.settings.public_url.split("://", 1)[-1].split("/")[0].split(":")[0]
                 alerting.send_email(svc.settings.smtp_url, dest["email"], alert.payload, host)
