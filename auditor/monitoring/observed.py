@@ -181,6 +181,17 @@ def effective(audit: Any, summary: dict[str, Any] | None) -> dict[str, Any]:
     return apply(audit, summary.get("carried"), summary.get("unknown"))
 
 
+def looked_at(doc: dict[str, Any], unit: str) -> bool:
+    """True when ``doc``'s audit looked at ``unit`` (a narrower audit skips selectors, IPs, lists)."""
+    name, key = _split(unit)
+    if name == "bl":
+        return any(row.get("zone") == key for row in doc.get("blocklists") or [])
+    records = doc.get("records") or {}
+    if key is None:
+        return name in records
+    return isinstance(records.get(name), dict) and key in records[name]
+
+
 # --- persistent failures --------------------------------------------------------------------
 
 def _what(unit: str, info: dict[str, Any]) -> str:
@@ -217,8 +228,14 @@ def failure_changes(before: dict[str, dict[str, Any]] | None, audit: Any,
                         f"{_what(unit, info)[0].upper()}{_what(unit, info)[1:]}: {what} in {runs} consecutive "
                         f"runs since {now[unit]['since']}: {info.get('error') or 'no answer'}; "
                         "its last known state is kept"))
+    doc = as_doc(audit) or {}
     for unit, old in sorted(before.items()):
-        if unit not in now and int(old.get("runs") or 0) >= PERSISTENT_RUNS:
+        if unit in now:
+            continue
+        if not looked_at(doc, unit):
+            now[unit] = old  # not looked at this time (a narrower audit): neither failing nor answering
+            continue
+        if int(old.get("runs") or 0) >= PERSISTENT_RUNS:
             what = _what(unit, old)
             out.append(("lookup_recovered", unit, "info",
                         f"{what[0].upper()}{what[1:]} answers again (failing since {old.get('since')})"))

@@ -143,3 +143,17 @@ def test_failure_state_counts_runs_and_tells_the_second():
     assert failure_changes(state, failed, "t3")[0] == []
     changes, state = failure_changes(None, _doc("reject"), "t4")
     assert changes == [] and state == {}
+
+
+def test_a_narrower_audit_neither_ends_nor_extends_a_failure(monitoring, db_url):
+    env = monitoring(db_url)
+    _audit(env.app)
+    env.dns.fail(DKIM, "servfail")
+    _audit(env.app)
+    told = _audit(env.app)
+    assert [c.kind for c in told.changes] == ["lookup_failed"]
+    narrow = svc.audit_and_record(env.app, "domain", DOMAIN)  # no selector, no IP looked at
+    assert narrow.changes == [] and narrow.summary["failing"][f"dkim:{SELECTOR}"]["runs"] == 2
+    assert _audit(env.app).changes == []  # the third failed run of the selector: silent
+    env.dns.heal()
+    assert [c.kind for c in _audit(env.app).changes] == ["lookup_recovered"]
