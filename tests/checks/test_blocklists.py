@@ -310,3 +310,19 @@ def test_every_detail_is_a_message_with_a_russian_translation(lists_resolver) ->
     for f in found:
         assert russian.get(f.detail.msgid), f.detail.msgid
         assert russian[f.detail.msgid].format(**f.detail.params)
+
+
+def test_the_domain_audit_reports_one_query_error_per_list(lists_resolver) -> None:
+    from checks.domain_audit import audit_domain
+
+    ips = (CLEAN, LISTED, "192.0.2.11", SENDER_IP6)
+    audit = audit_domain("fine.example", ips=ips, resolver=lists_resolver,
+                         blocklists=bl("ip:broken.test,ip:everything.test,ip:v4only.test,ip:bl.test"))
+    errors = sorted((f.subject, f.severity, tuple(f.evidence["targets"])) for f in audit.findings
+                    if f.rule_id == "BL-QUERY-ERROR")
+    # broken.test fails the IPv4 self-test and lacks the IPv6 test point: two findings, not four
+    assert errors == [("blocklist:broken.test", "info", (SENDER_IP6,)), ("blocklist:broken.test", "warn", ips[:3]),
+                      ("blocklist:everything.test", "warn", ips), ("blocklist:v4only.test", "info", (SENDER_IP6,))]
+    assert len(audit.blocklists) == 16
+    assert {r["status"] for r in audit.blocklists if r["target"] == SENDER_IP6 and r["zone"] == "v4only.test"} == {
+        "uncovered"}
