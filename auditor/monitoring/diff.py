@@ -2,7 +2,9 @@
 
 Pure functions over ``DomainAudit.to_dict()`` documents. Only what both audits looked at is
 compared: an audit run with fewer selectors or IPs than the previous one does not make the
-missing ones "disappear".
+missing ones "disappear". Only what was observed is compared: a record whose lookup failed keeps
+its last known state (``observed``), and a finding that comes with a structured change of its
+record is told in that change's line.
 """
 
 from __future__ import annotations

@@ -178,6 +178,8 @@ def apply(audit: Any, carried: dict[str, dict[str, Any]] | None, unknown: list[s
 def effective(audit: Any, summary: dict[str, Any] | None) -> dict[str, Any]:
     """A stored audit as last known: its failed units replaced by what was seen before."""
     summary = summary or {}
+    if "unknown" not in summary:  # stored before failed lookups were carried: they are unknown
+        return apply(audit, None, [u for u in failures(audit) if not u.startswith("bl:")])
     return apply(audit, summary.get("carried"), summary.get("unknown"))
 
 

@@ -157,3 +157,10 @@ def test_a_narrower_audit_neither_ends_nor_extends_a_failure(monitoring, db_url)
     assert _audit(env.app).changes == []  # the third failed run of the selector: silent
     env.dns.heal()
     assert [c.kind for c in _audit(env.app).changes] == ["lookup_recovered"]
+
+
+def test_a_result_stored_before_carrying_treats_its_failed_lookups_as_unknown():
+    failed = _doc(None, failed=True)
+    legacy = effective(failed, {"block": 0, "listed": {}})  # no "carried"/"unknown" in the summary
+    assert legacy["unknown"] == ["dmarc"]
+    assert diff(legacy, _doc("reject")) == []
