@@ -12,6 +12,7 @@ consecutive runs (``failure_changes``), and its end is told only after that.
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 # How many consecutive failed runs make a failure worth an alert: one is a transient timeout.
@@ -215,30 +216,58 @@ def failure_changes(before: dict[str, dict[str, Any]] | None, audit: Any,
     """(changes as (kind, subject, severity, text), the failing state after ``audit``).
 
     A failure is told when it reaches ``PERSISTENT_RUNS`` consecutive runs, once; its end is told
-    only if it was told.
+    only if it was told. The units that cross either line in one run are one change (a domain
+    whose nameservers SERVFAIL is one line, not one per record).
     """
     before = before or {}
     now: dict[str, dict[str, Any]] = {}
-    out = []
+    failed, recovered = [], []
     for unit, info in sorted(failures(audit).items()):
         old = before.get(unit) or {}
         runs = int(old.get("runs") or 0) + 1
-        now[unit] = {**info, "runs": runs, "since": old.get("since") or checked_at}
+        now[unit] = {**info, "runs": runs, "since": old.get("since") or _seconds(checked_at)}
         if runs == PERSISTENT_RUNS:
-            what = "could not be queried" if unit.startswith("bl:") else "lookup failed"
-            out.append(("lookup_failed", unit, "warn",
-                        f"{_what(unit, info)[0].upper()}{_what(unit, info)[1:]}: {what} in {runs} consecutive "
-                        f"runs since {now[unit]['since']}: {info.get('error') or 'no answer'}; "
-                        "its last known state is kept"))
+            failed.append(unit)
     doc = as_doc(audit) or {}
     for unit, old in sorted(before.items()):
         if unit in now:
             continue
         if not looked_at(doc, unit):
             now[unit] = old  # not looked at this time (a narrower audit): neither failing nor answering
-            continue
-        if int(old.get("runs") or 0) >= PERSISTENT_RUNS:
-            what = _what(unit, old)
-            out.append(("lookup_recovered", unit, "info",
-                        f"{what[0].upper()}{what[1:]} answers again (failing since {old.get('since')})"))
+        elif int(old.get("runs") or 0) >= PERSISTENT_RUNS:
+            recovered.append(unit)
+    out = []
+    if failed:
+        since = min(str(now[u]["since"]) for u in failed)
+        errors = {str(now[u].get("error") or "no answer") for u in failed}
+        verb = ("could not be queried" if failed[0].startswith("bl:") else "lookup failed") if len(failed) == 1 \
+            else f"{len(failed)} lookups failed"
+        items = [_what(u, now[u]) + ("" if len(errors) == 1 else f": {now[u].get('error') or 'no answer'}")
+                 for u in failed]
+        head = _cap(items[0]) + f": {verb}" if len(failed) == 1 else f"{_cap(verb)} ({'; '.join(items)})"
+        tail = f": {errors.pop()}" if len(errors) == 1 else ""
+        out.append(("lookup_failed", _subject(failed), "warn",
+                    f"{head} in {PERSISTENT_RUNS} consecutive runs since {since}{tail}; "
+                    f"{'its' if len(failed) == 1 else 'their'} last known state is kept"))
+    if recovered:
+        since = min(str(before[u].get("since")) for u in recovered)
+        items = "; ".join(_what(u, before[u]) for u in recovered)
+        out.append(("lookup_recovered", _subject(recovered), "info",
+                    f"{_cap(items)} {'answers' if len(recovered) == 1 else 'answer'} again (failing since {since})"))
     return out, now
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _subject(units: list[str]) -> str:
+    return units[0] if len(units) == 1 else ",".join(units)[:255]
+
+
+def _seconds(when: str) -> str:
+    """ISO 8601 to the second (what a reader of "since" needs)."""
+    try:
+        return datetime.fromisoformat(when).isoformat(timespec="seconds")
+    except ValueError:
+        return when

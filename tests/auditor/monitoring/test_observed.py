@@ -164,3 +164,20 @@ def test_a_result_stored_before_carrying_treats_its_failed_lookups_as_unknown():
     legacy = effective(failed, {"block": 0, "listed": {}})  # no "carried"/"unknown" in the summary
     assert legacy["unknown"] == ["dmarc"]
     assert diff(legacy, _doc("reject")) == []
+
+
+def test_failures_crossing_the_line_in_one_run_are_one_change(monitoring, db_url):
+    env = monitoring(db_url)
+    _audit(env.app)
+    env.dns.fail(DMARC, "servfail")
+    env.dns.fail(DKIM, "servfail")
+    env.dns.fail("bl.test", "servfail")
+    _audit(env.app)
+    told = _audit(env.app)
+    assert [c.kind for c in told.changes] == ["lookup_failed"], [c.text for c in told.changes]
+    text = told.changes[0].text
+    assert text.startswith("3 lookups failed (") and "their last known state is kept" in text
+    assert all(w in text for w in ("DMARC record", f"selector {SELECTOR}", "blocklist bl.test")), text
+    env.dns.heal()
+    back = _audit(env.app)
+    assert [c.kind for c in back.changes] == ["lookup_recovered"] and " answer again " in back.changes[0].text
