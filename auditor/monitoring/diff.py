@@ -173,7 +173,9 @@ def _blocklist_changes(before: dict[str, str], cur: dict) -> list[Change]:
     for key in sorted(set(after) - set(before)):
         e = entries[key]
         codes = ", ".join(e.get("codes") or [])
-        reason = f" ({e['reason']})" if e.get("reason") else (f" ({codes})" if codes else "")
+        # the list's code says what kind of listing (SBL, XBL, PBL...), its TXT says why or where to look
+        why = " — ".join(x for x in (codes, e.get("reason") or "") if x)
+        reason = f" ({why})" if why else ""
         sev = "warn" if e.get("severity") == "warn" else "block"
         out.append(Change("blocklist_listed", f"{e.get('kind', 'ip')}:{e.get('target')}", sev,
                           f"{_label(e)} listed on {e.get('zone')} since {after[key]}{reason}",
