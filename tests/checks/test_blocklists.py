@@ -326,3 +326,21 @@ def test_the_domain_audit_reports_one_query_error_per_list(lists_resolver) -> No
     assert len(audit.blocklists) == 16
     assert {r["status"] for r in audit.blocklists if r["target"] == SENDER_IP6 and r["zone"] == "v4only.test"} == {
         "uncovered"}
+
+
+def test_a_row_without_a_group_is_told_on_its_own() -> None:
+    # rows stored before findings were grouped per list (no "group" key) still give their finding
+    row = {"zone": "bl.test", "kind": "ip", "target": CLEAN, "status": "error", "codes": ["no answer within 2 s"],
+           "reason": "", "severity": "block"}
+    f = row_finding(row)
+    assert f is not None and f.evidence["targets"] == [CLEAN] and "no answer within 2 s" in f.detail
+    assert row_finding({**row, "group": None}) is None
+
+
+def test_ipv6_self_test_runs_once_per_list_beside_the_ipv4_one(lists_resolver) -> None:
+    r = CountingResolver(lists_resolver)
+    tests = SelfTests()
+    for ip in (SENDER_IP6, "2001:db8::11", CLEAN):
+        check_ip(ip, lists=bl("ip:bl.test"), resolver=r, self_tests=tests)
+    assert r.asked.count(f"{V6_TEST}.bl.test/A") == 1 and r.asked.count(f"{V6_TEST_NOT}.bl.test/A") == 1
+    assert r.asked.count("2.0.0.127.bl.test/A") == 1
