@@ -101,3 +101,11 @@ def test_monitor_run_exits_1_naming_the_channel_when_an_alert_is_not_delivered(m
     ok = cli.invoke(["monitor", "run"])
     assert ok.exit_code == 0 and ok.stderr == "", ok.stderr
     assert len(env.hook.wait_for(1)) == 1
+
+
+def test_the_secret_is_read_from_auditor_alert_webhook_secret(monkeypatch, tmp_path):
+    from auditor.config import Settings
+
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    monkeypatch.setenv("AUDITOR_ALERT_WEBHOOK_SECRET", SECRET)
+    assert Settings().alert_webhook_secret == SECRET
