@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     posture_max_age_minutes: int = Field(60, ge=0)
     policy_file: Path | None = None
     alert_webhook: str | None = None
+    alert_webhook_secret: str | None = None  # HMAC-SHA256 key of the alert webhook's signature
     smtp_url: str | None = None
     alert_email_to: str | None = None
     log_level: str = "INFO"

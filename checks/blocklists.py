@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import dns.exception
 import dns.resolver
-import dns.reversename
 
 from checks.catalogue import finding
 from checks.findings import Finding
+from checks.i18n import msg
 
 Kind = Literal["ip", "domain"]
 
@@ -27,9 +27,13 @@ DEFAULT_BLOCKLISTS = ("ip:zen.spamhaus.org=block,ip:bl.spamcop.net=warn,ip:b.bar
                       "ip:psbl.surriel.com=warn,domain:dbl.spamhaus.org=block,domain:multi.surbl.org=block,"
                       "domain:multi.uribl.com=block")
 
-# Return codes per list family (published by each operator).
-SPAMHAUS_ERRORS = {"127.255.255.252": "typo in the query name", "127.255.255.254":
-                   "query through a public/open resolver refused", "127.255.255.255": "over the free-use quota"}
+# Return codes per list family (published by each operator); each list's own wording only.
+SPAMHAUS_ERRORS = {"127.255.255.252": "Spamhaus: typo in the query name", "127.255.255.254":
+                   "Spamhaus: query through a public/open resolver refused", "127.255.255.255":
+                   "Spamhaus: over the free-use quota"}
+SURBL_REFUSED = "SURBL: query blocked (a public or high-volume resolver; use your own resolver or a feed)"
+URIBL_REFUSED = "URIBL: query refused (a public or high-volume resolver; register for access)"
+OTHER_ERROR = "error code of the list, not a listing (see the list's documentation)"
 ZEN_CODES = {"127.0.0.2": "SBL", "127.0.0.3": "SBL CSS", "127.0.0.4": "XBL", "127.0.0.5": "XBL",
              "127.0.0.6": "XBL", "127.0.0.7": "XBL", "127.0.0.9": "SBL DROP", "127.0.0.10": "PBL ISP",
              "127.0.0.11": "PBL Spamhaus"}
@@ -38,8 +42,11 @@ DBL_CODES = {"127.0.1.2": "spam domain", "127.0.1.4": "phish domain", "127.0.1.5
              "abused spammed redirector", "127.0.1.104": "abused legit phish", "127.0.1.105":
              "abused legit malware", "127.0.1.106": "abused legit botnet C&C"}
 DOMAIN_TEST_POINTS = {"dbl.spamhaus.org": "dbltest.com", "surbl.org": "test.surbl.org", "uribl.com": "test.uribl.com"}
+# RFC 5782 §5: an IPv6 list MUST list ::FFFF:7F00:2 and MUST NOT list ::FFFF:7F00:1.
+IPV6_TEST_POINTS = ("::ffff:7f00:2", "::ffff:7f00:1")
 SURBL_BITS = {8: "PH phishing", 16: "MW malware", 64: "ABUSE", 128: "CR cracked"}
 URIBL_BITS = {2: "black", 4: "grey", 8: "red", 16: "gold"}
+UNCOVERED = "uncovered"  # row status: the list does not cover this kind of address (IPv6)
 
 
 class BlocklistConfigError(ValueError):
@@ -57,10 +64,15 @@ class Blocklist:
     @property
     def test_entries(self) -> tuple[str, str]:
         """(must be listed, must not be listed) for the RFC 5782 §5 self-test of this list."""
-        # IP lists: 127.0.0.2 / 127.0.0.1. Domain lists: TEST / INVALID, except where the
-        # operator publishes its own test point instead (Spamhaus DBL, SURBL, URIBL docs).
+        return self.test_entries_for(4)
+
+    def test_entries_for(self, version: int) -> tuple[str, str]:
+        """The self-test entries for targets of IP ``version`` (4 or 6; domain lists ignore it)."""
+        # IP lists: 127.0.0.2 / 127.0.0.1, or ::FFFF:7F00:2 / ::FFFF:7F00:1 for IPv6. Domain lists:
+        # TEST / INVALID, except where the operator publishes its own test point instead
+        # (Spamhaus DBL, SURBL, URIBL docs).
         if self.kind == "ip":
-            return "127.0.0.2", "127.0.0.1"
+            return IPV6_TEST_POINTS if version == 6 else ("127.0.0.2", "127.0.0.1")
         for suffix, entry in DOMAIN_TEST_POINTS.items():
             if self.zone == suffix or self.zone.endswith("." + suffix):
                 return entry, "invalid"
@@ -69,8 +81,9 @@ class Blocklist:
     def query_name(self, target: str) -> str:
         """The name to look up for ``target`` (RFC 5782 §2.1, §2.2, §2.4)."""
         if self.kind == "ip":
-            rev = dns.reversename.from_address(target).to_text(omit_final_dot=True)
-            labels = rev.rsplit(".", 2)[0]  # drop in-addr.arpa / ip6.arpa
+            # ipaddress, not dns.reversename: the latter turns ::FFFF:7F00:2 (the IPv6 test
+            # point) into 2.0.0.127.in-addr.arpa, which is the IPv4 test point
+            labels = ipaddress.ip_address(target).reverse_pointer.rsplit(".", 2)[0]  # drop *.arpa
             return f"{labels}.{self.zone}"
         return f"{target.lower().rstrip('.')}.{self.zone}"
 
@@ -102,23 +115,27 @@ def parse_blocklists(setting: str | None) -> list[Blocklist]:
 def decode(zone: str, answers: list[str]) -> tuple[list[str], list[str]]:
     """Split A answers into (listing codes with meanings, error codes with meanings) for ``zone``."""
     listed, errors = [], []
-    spamhaus = zone.endswith("spamhaus.org") or zone.endswith("spamhaus.net")
+    spamhaus = zone.endswith(("spamhaus.org", "spamhaus.net"))
+    surbl, uribl = zone.endswith("surbl.org"), zone.endswith("uribl.com")
     for a in sorted(answers, key=ipaddress.ip_address):
         ip = ipaddress.ip_address(a)
         if ip not in ipaddress.ip_network("127.0.0.0/8"):
             errors.append(f"{a} outside 127.0.0.0/8 (a resolver rewriting NXDOMAIN?)")
-        elif a in SPAMHAUS_ERRORS or (spamhaus and a.startswith("127.255.255.")):
-            errors.append(f"{a} {SPAMHAUS_ERRORS.get(a, 'error')}")
-        elif zone.endswith(("surbl.org", "uribl.com")) and a == "127.0.0.1":
-            errors.append(f"{a} query refused (register for access)")
-        elif zone.endswith("surbl.org"):
+        elif spamhaus and a.startswith("127.255.255."):
+            errors.append(f"{a} {SPAMHAUS_ERRORS.get(a, 'Spamhaus: error')}")
+        elif (surbl or uribl) and a == "127.0.0.1":
+            errors.append(f"{a} {SURBL_REFUSED if surbl else URIBL_REFUSED}")
+        elif surbl:
             listed.append(f"{a} " + _bits(int(a.rsplit(".", 1)[1]), SURBL_BITS))
-        elif zone.endswith("uribl.com"):
+        elif uribl:
             listed.append(f"{a} " + _bits(int(a.rsplit(".", 1)[1]), URIBL_BITS))
         elif zone.startswith("dbl.spamhaus"):
             listed.append(f"{a} {DBL_CODES.get(a, 'listed')}")
         elif spamhaus:
             listed.append(f"{a} {ZEN_CODES.get(a, 'listed')}")
+        elif a.startswith("127.255.255."):
+            # not a Spamhaus list: the code is an error by the common convention, in its own words
+            errors.append(f"{a} {OTHER_ERROR}")
         else:
             listed.append(f"{a} listed")
     return listed, errors
@@ -147,34 +164,48 @@ def _resolve(name: str, rtype: str, resolver: dns.resolver.Resolver, timeout: fl
 
 @dataclass
 class SelfTests:
-    """RFC 5782 §5 self-test answers per list, looked up once within an audit (thread-safe)."""
+    """RFC 5782 §5 self-test answers per list and IP version, looked up once within an audit (thread-safe)."""
 
-    results: dict[str, tuple[Future, Future]] = field(default_factory=dict)
+    results: dict[tuple[str, int], tuple[Future, Future]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, bl: Blocklist, pool: ThreadPoolExecutor, resolver: dns.resolver.Resolver,
-              timeout: float) -> tuple[Future, Future]:
+              timeout: float, version: int = 4) -> tuple[Future, Future]:
         """The (possibly shared) lookups of the must-list and must-not-list test entries."""
+        key = (bl.zone, version if bl.kind == "ip" else 4)
         with self.lock:
-            futs = self.results.get(bl.zone)
+            futs = self.results.get(key)
             if futs is None:
-                must, must_not = bl.test_entries
-                futs = self.results[bl.zone] = tuple(  # type: ignore[assignment]
-                    pool.submit(_resolve, bl.query_name(t), "A", resolver, timeout) for t in (must, must_not))
+                futs = self.results[key] = tuple(  # type: ignore[assignment]
+                    pool.submit(_resolve, bl.query_name(t), "A", resolver, timeout)
+                    for t in bl.test_entries_for(key[1]))
             return futs  # type: ignore[return-value]
 
 
-def self_test_problem(bl: Blocklist, must: Lookup, must_not: Lookup) -> str | None:
-    """Why a list fails its self-test, or None when it works."""
-    entry, entry_not = bl.test_entries
+def self_test(bl: Blocklist, must: Lookup, must_not: Lookup, version: int = 4) -> tuple[str, str] | None:
+    """``("error", why)`` when the list fails its self-test, ``("uncovered", why)`` when an IP
+    list answers cleanly but does not list the IPv6 test point (an IPv4-only list), else None."""
+    entry, entry_not = bl.test_entries_for(version)
     answers, error = must
     listed, errors = decode(bl.zone, answers or [])
+    if not error and not errors and not listed and version == 6 and bl.kind == "ip":
+        return UNCOVERED, f"does not cover IPv6: the RFC 5782 §5 test point {entry.upper()} is not listed"
     if error or errors or not listed:
-        return f"self-test: {entry} is not listed ({error or '; '.join(errors) or 'NXDOMAIN'})"
+        return "error", f"self-test: {entry} is not listed ({error or '; '.join(errors) or 'NXDOMAIN'})"
     listed_not, _ = decode(bl.zone, must_not[0] or [])
     if listed_not:
-        return f"self-test: {entry_not} is listed, so the list answers everything"
+        return "error", f"self-test: {entry_not} is listed, so the list answers everything"
     return None
+
+
+def self_test_problem(bl: Blocklist, must: Lookup, must_not: Lookup) -> str | None:
+    """Why a list fails its IPv4 (or domain) self-test, or None when it works."""
+    result = self_test(bl, must, must_not)
+    return result[1] if result else None
+
+
+def _version(bl: Blocklist, target: str) -> int:
+    return ipaddress.ip_address(target).version if bl.kind == "ip" else 4
 
 
 def _row(bl: Blocklist, target: str, a: Lookup, txt: Lookup, tests: tuple[Future, Future]) -> dict[str, Any]:
@@ -182,13 +213,34 @@ def _row(bl: Blocklist, target: str, a: Lookup, txt: Lookup, tests: tuple[Future
     listed, errors = decode(bl.zone, answers or [])
     if error:
         errors = [error] + errors
-    broken = self_test_problem(bl, tests[0].result(), tests[1].result())
-    if broken:
-        errors = [broken] + errors
+    problem = self_test(bl, tests[0].result(), tests[1].result(), _version(bl, target))
+    if problem and problem[0] == UNCOVERED:
+        # an IPv6 address on an IPv4-only list is not checked, so it is not "clean" either
+        return {"zone": bl.zone, "kind": bl.kind, "target": target, "status": UNCOVERED, "codes": [problem[1]],
+                "reason": "", "severity": bl.severity}
+    if problem:
+        errors = [problem[1]] + errors
     status = "error" if errors else "listed" if listed else "clean"
     return {"zone": bl.zone, "kind": bl.kind, "target": target, "status": status,
             "codes": listed if status == "listed" else errors,
             "reason": " ".join(txt[0] or []) if status == "listed" else "", "severity": bl.severity}
+
+
+def _group(rows: list[dict[str, Any]]) -> None:
+    """One finding per list: the first error (or uncovered) row of a list carries every target and
+    reason of that list in ``group``; the others carry ``group: None`` (told with the first)."""
+    firsts: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row["status"] not in ("error", UNCOVERED):
+            continue
+        first = firsts.get((row["zone"], row["status"]))
+        if first is None:
+            firsts[(row["zone"], row["status"])] = row
+            row["group"] = {"targets": [row["target"]], "codes": list(row["codes"])}
+            continue
+        row["group"] = None
+        first["group"]["targets"].append(row["target"])
+        first["group"]["codes"] += [c for c in row["codes"] if c not in first["group"]["codes"]]
 
 
 def query_lists(targets: Iterable[tuple[Blocklist, str]], *, resolver: dns.resolver.Resolver,
@@ -199,28 +251,48 @@ def query_lists(targets: Iterable[tuple[Blocklist, str]], *, resolver: dns.resol
         return []
     timeout = timeout or float(resolver.timeout)
     self_tests = self_tests or SelfTests()
-    zones = {bl.zone for bl, _ in pairs}
+    tested = {(bl.zone, _version(bl, t)) for bl, t in pairs}
     # all in flight together (A and TXT of each target, the self-test's two lookups), so the
     # whole check takes about one answer time of the slowest list
-    with ThreadPoolExecutor(max_workers=min(96, 2 * len(pairs) + 2 * len(zones))) as pool:
-        tests = {bl.zone: self_tests.start(bl, pool, resolver, timeout) for bl, _ in pairs}
+    with ThreadPoolExecutor(max_workers=min(96, 2 * len(pairs) + 2 * len(tested))) as pool:
+        tests = {(bl.zone, v): self_tests.start(bl, pool, resolver, timeout, v)
+                 for bl, t in pairs for v in [_version(bl, t)]}
         lookups = [(pool.submit(_resolve, bl.query_name(t), "A", resolver, timeout),
                     pool.submit(_resolve, bl.query_name(t), "TXT", resolver, timeout)) for bl, t in pairs]
-        return [_row(bl, t, a.result(), txt.result(), tests[bl.zone])
+        rows = [_row(bl, t, a.result(), txt.result(), tests[(bl.zone, _version(bl, t))])
                 for (bl, t), (a, txt) in zip(pairs, lookups, strict=True)]
+    _group(rows)
+    return rows
+
+
+def row_findings(rows: Iterable[dict[str, Any]], rule_id: str | None = None) -> list[Finding]:
+    """The findings of rows (one per listing, one per list that failed or does not cover IPv6)."""
+    return [f for f in (row_finding(r, rule_id) for r in rows) if f]
 
 
 def row_finding(row: dict[str, Any], rule_id: str | None = None) -> Finding | None:
-    """The finding for one row (None when clean)."""
+    """The finding for one row (None when clean, or when its list is told with another row)."""
     subject = f"{'ip' if row['kind'] == 'ip' else 'domain'}:{row['target']}"
-    evidence = {"zone": row["zone"], "codes": row["codes"]}
-    if row["status"] == "error":
-        return finding("BL-QUERY-ERROR", f"{row['zone']}: {'; '.join(row['codes'])}", subject=subject,
-                       evidence=evidence)
+    evidence: dict[str, Any] = {"zone": row["zone"], "codes": row["codes"]}
+    if row["status"] in ("error", UNCOVERED):
+        if "group" in row and row["group"] is None:
+            return None  # told with the first row of its list
+        group = row.get("group") or {"targets": [row["target"]], "codes": row["codes"]}
+        evidence = {"zone": row["zone"], "targets": group["targets"], "codes": group["codes"]}
+        params = {"zone": row["zone"], "targets": ", ".join(group["targets"]), "reasons": "; ".join(group["codes"])}
+        if row["status"] == UNCOVERED:
+            # RFC 5782 §5: an IPv4-only list says nothing about IPv6 addresses
+            return finding("BL-QUERY-ERROR", msg("{zone} does not cover IPv6 (the RFC 5782 §5 test point "
+                                                 "::FFFF:7F00:2 is not listed): {targets} not checked on it",
+                                                 zone=row["zone"], targets=params["targets"]),
+                           subject=f"blocklist:{row['zone']}", evidence=evidence, severity="info")
+        return finding("BL-QUERY-ERROR", msg("{zone} could not be queried for {targets}: {reasons}", **params),
+                       subject=f"blocklist:{row['zone']}", evidence=evidence)
     if row["status"] != "listed":
         return None
-    detail = f"{row['target']} on {row['zone']}: {', '.join(row['codes'])}" + (
-        f" — {row['reason']}" if row["reason"] else "")
+    params = {"target": row["target"], "zone": row["zone"], "codes": ", ".join(row["codes"]), "reason": row["reason"]}
+    detail = (msg("{target} on {zone}: {codes} — {reason}", **params) if row["reason"]
+              else msg("{target} on {zone}: {codes}", **{k: v for k, v in params.items() if k != "reason"}))
     if row["kind"] == "ip":
         pbl_only = all(" PBL" in c for c in row["codes"])
         # Spamhaus PBL lists end-user ranges by policy, not abuse: a reviewer decides (warn)
@@ -235,7 +307,7 @@ def check_ip(ip: str, *, lists: list[Blocklist], resolver: dns.resolver.Resolver
     """An IP on every IP list (IPv4 and IPv6): rows and findings."""
     ipaddress.ip_address(ip)
     rows = query_lists(((bl, ip) for bl in lists if bl.kind == "ip"), resolver=resolver, self_tests=self_tests)
-    return rows, [f for f in map(row_finding, rows) if f]
+    return rows, row_findings(rows)
 
 
 def check_domains(domains: Iterable[str], *, lists: list[Blocklist], resolver: dns.resolver.Resolver,
@@ -251,4 +323,4 @@ def check_domain_rows(domains: Iterable[str], *, lists: list[Blocklist], resolve
     names = sorted({d.lower().rstrip(".") for d in domains if d})
     rows = query_lists(((bl, d) for d in names for bl in lists if bl.kind == "domain"), resolver=resolver,
                        self_tests=self_tests)
-    return rows, [f for f in (row_finding(r, rule_id) for r in rows) if f]
+    return rows, row_findings(rows, rule_id)

@@ -1,10 +1,18 @@
-"""Alert delivery: one webhook POST and (when SMTP is configured) one email per change set."""
+"""Alert delivery: one webhook POST and (when SMTP is configured) one email per change set.
+
+A webhook body is signed when ``AUDITOR_ALERT_WEBHOOK_SECRET`` is set: ``X-Auditor-Timestamp`` is
+the Unix time of the attempt and ``X-Auditor-Signature`` is ``v1=`` and the hex HMAC-SHA256, keyed
+by the secret, of ``timestamp + "." + body`` (the timestamp lets a receiver refuse replays).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import smtplib
 import ssl
+import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -56,11 +64,24 @@ def payload(target: str, kind: str, result_id: int, checked_at: str, baseline: b
     }
 
 
-def send_webhook(url: str, doc: dict[str, Any], timeout: float = WEBHOOK_TIMEOUT) -> None:
-    """POST the alert as JSON; any non-2xx answer is a DeliveryError."""
+SIGNATURE_VERSION = "v1"
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``v1=`` and the hex HMAC-SHA256 of ``timestamp.body`` keyed by ``secret``."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
+
+
+def send_webhook(url: str, doc: dict[str, Any], timeout: float = WEBHOOK_TIMEOUT, *,
+                 secret: str | None = None, now: float | None = None) -> None:
+    """POST the alert as JSON (signed when ``secret`` is given); any non-2xx answer is a DeliveryError."""
     body = json.dumps(doc, ensure_ascii=False, default=str).encode()
-    req = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "auditor-alerts/1"})
+    headers = {"Content-Type": "application/json", "User-Agent": "auditor-alerts/1"}
+    if secret:
+        stamp = str(int(time.time() if now is None else now))
+        headers |= {"X-Auditor-Timestamp": stamp, "X-Auditor-Signature": signature(secret, stamp, body)}
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - admin-configured URL
             if not 200 <= resp.status < 300:

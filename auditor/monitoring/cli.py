@@ -99,7 +99,8 @@ def monitor_remove(kind: str, value: str, domain: str | None) -> None:
 @click.option("--due-only", is_flag=True, help="only assets whose interval has elapsed (for cron)")
 @click.option("--json", "as_json", is_flag=True)
 def monitor_run(due_only: bool, as_json: bool) -> None:
-    """Audit monitored assets now (inline), or enqueue them when AUDITOR_BROKER_URL is set; exit 1 if one failed."""
+    """Audit monitored assets now (inline), or enqueue them when AUDITOR_BROKER_URL is set; exit 1 if an
+    audit failed or an alert could not be delivered."""
     from auditor.monitoring.scheduler import run_due
 
     app = get_app()
@@ -109,8 +110,20 @@ def monitor_run(due_only: bool, as_json: bool) -> None:
         emit(report.to_dict())
     else:
         _print_report(report.to_dict())
-    if report.errors:
+    undelivered = _undelivered(report.to_dict())
+    for line in undelivered:
+        click.echo(line, err=True)
+    if report.errors or undelivered:
         raise click.exceptions.Exit(1)
+
+
+def _undelivered(r: dict[str, Any]) -> list[str]:
+    """One stderr line per alert this run could not deliver, naming its channel."""
+    out = [f"alert by {a['channel']} for {res['target']} not delivered: {a.get('error') or a['status']}"
+           for res in r["results"] for a in res["alerts"] if a["status"] != "sent"]
+    out += [f"earlier alert {a['id']} by {a['channel']} not delivered: {a.get('error') or a['status']}"
+            for a in r["alerts_retried"] if a["status"] != "sent"]
+    return out
 
 
 def _print_report(r: dict[str, Any]) -> None:

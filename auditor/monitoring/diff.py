@@ -2,23 +2,38 @@
 
 Pure functions over ``DomainAudit.to_dict()`` documents. Only what both audits looked at is
 compared: an audit run with fewer selectors or IPs than the previous one does not make the
-missing ones "disappear".
+missing ones "disappear". Only what was observed is compared: a record whose lookup failed keeps
+its last known state (``observed``), and a finding that comes with a structured change of its
+record is told in that change's line.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from auditor.monitoring.observed import (
+    FAILURE_RULES,
+    apply,
+    as_doc,
+    carry,
+    failures,
+    finding_unit,
+    is_unknown,
+    scope,
+)
+
 Severity = str  # "block" | "warn" | "info": how much the change matters
 DMARC_STRENGTH = {None: 0, "invalid": 0, "none": 1, "quarantine": 2, "reject": 3}
-# Rule ids whose appearance is told by a structured change below (in better words), and
-# BL-QUERY-ERROR, which flaps with every transient timeout: shown in the posture, never alerted.
+SEVERITY_RANK = {"info": 0, "warn": 1, "block": 2}
+# Rule ids whose appearance is told by a structured change below (in better words), and the
+# failed lookups (DNS-LOOKUP-FAILED, SPF-TEMPERROR, BL-QUERY-ERROR), which are told only when
+# they persist (observed.failure_changes).
 TOLD_ELSEWHERE = frozenset({
     "BL-IP-LISTED", "BL-IP-LISTED-MINOR", "BL-DOMAIN-LISTED", "BL-QUERY-ERROR",
     "DKIM-KEY-MISSING", "DMARC-MISSING", "DMARC-INVALID", "DMARC-POLICY-NONE", "SPF-MISSING",
-    "SPF-MULTIPLE", "PTR-MISSING",
+    "SPF-MULTIPLE", "PTR-MISSING", *FAILURE_RULES,
 })
 
 
@@ -38,53 +53,92 @@ class Change:
         return asdict(self)
 
 
-def as_doc(audit: Any) -> dict[str, Any]:
-    """A DomainAudit or its dict, as the dict."""
-    return audit if isinstance(audit, dict) or audit is None else audit.to_dict()
+def effective_doc(audit: Any) -> dict[str, Any]:
+    """``audit`` as an effective document: as is when it already names its ``unknown`` units, else
+    with every unit whose lookup failed taken as unknown."""
+    doc = as_doc(audit) or {}
+    if "unknown" in doc:
+        return doc
+    return apply(doc, None, [u for u in failures(doc) if not u.startswith("bl:")])
 
 
 def diff(previous: Any, current: Any, *, listed_before: dict[str, str] | None = None) -> list[Change]:
     """The changes from ``previous`` to ``current`` (DomainAudit or its dict); [] without a previous.
 
+    ``previous`` may be effective (``observed.effective``: failed units hold their last known
+    state); ``current``'s failed units are carried from it, so a failed lookup is never a change.
     ``listed_before`` maps ``zone|target`` to the time the listing was first seen; when given it
     replaces the previous audit's own listings (so a list that errored in between is not lost).
     """
-    prev, cur = as_doc(previous), as_doc(current)
-    if prev is None:
+    if previous is None:
         return []
+    prev = effective_doc(previous)
+    cur = apply(current, *carry(prev, current))
+    unknown = set(prev.get("unknown") or []) | set(cur.get("unknown") or [])
     changes: list[Change] = []
-    common_sel = set(_dkim(prev)) & set(_dkim(cur))
-    common_ips = _ips(prev) & _ips(cur)
-    # A protocol whose lookup failed in either audit is unknown, not changed: comparing it would
-    # alert "DMARC record disappeared" on every timeout.
-    failed = failed_lookups(prev) | failed_lookups(cur)
+    common_sel = {s for s in set(_dkim(prev)) & set(_dkim(cur)) if not is_unknown(f"dkim:{s}", unknown)}
+    common_ips = {ip for ip in _ips(prev) & _ips(cur) if not is_unknown(f"ptr:{ip}", unknown)}
     if cur.get("kind", "domain") == "domain":
         for name, compare in (("dkim", lambda: _dkim_changes(prev, cur, common_sel)),
                               ("dmarc", lambda: _dmarc_changes(prev, cur)), ("spf", lambda: _spf_changes(prev, cur)),
                               ("mx", lambda: _mx_changes(prev, cur))):
-            if name not in failed:
+            if name == "dkim" or not is_unknown(name, unknown):
                 changes += compare()
-    if "ptr" not in failed:
-        changes += _ptr_changes(prev, cur, common_ips)
+    changes += _ptr_changes(prev, cur, common_ips)
     if listed_before is None:
         listed_before = listed_state({}, prev)
-    changes += _blocklist_changes(listed_before, cur)
-    changes += _finding_changes(prev, cur, common_sel, common_ips, failed)
+    changes += _blocklist_changes(listed_before, as_doc(current) or {})
+    changes = _fold(changes, _finding_changes(prev, cur, common_sel, common_ips, unknown))
+    changes += _first_answers(prev, cur)
     return changes
 
 
 def failed_lookups(audit: Any) -> set[str]:
-    """The protocols (``spf``, ``dmarc``, ``dkim``, ``ptr``...) whose DNS lookups failed in ``audit``."""
-    doc = as_doc(audit) or {}
-    return set((_records(doc).get("dns_errors") or {}).keys())
+    """The units (``spf``, ``dmarc``, ``dkim:s1``, ``ptr:192.0.2.10``, ``bl:zone``...) whose lookups
+    failed in ``audit``."""
+    return set(failures(audit))
 
 
-_PROTOCOL_OF = (("SPF-", "spf"), ("DMARC-", "dmarc"), ("DKIM-", "dkim"), ("PTR-", "ptr"), ("MX-", "mx"),
-                ("MTA-STS-", "mta_sts"), ("TLSRPT-", "tlsrpt"), ("BIMI-", "bimi"), ("DNSSEC-", "dnssec"))
+def _unit_of_change(c: Change) -> str | None:
+    """The unit a structured change is about, so the findings it explains fold into it."""
+    kind, _, rest = c.subject.partition(":")
+    if c.kind.startswith("dkim_"):
+        return f"dkim:{rest}"
+    if c.kind == "ptr":
+        return f"ptr:{rest}"
+    if c.kind in ("dmarc_policy", "spf_record", "mx"):
+        return {"dmarc_policy": "dmarc", "spf_record": "spf", "mx": "mx"}[c.kind]
+    return None
 
 
-def _protocol(rule_id: str) -> str | None:
-    return next((name for prefix, name in _PROTOCOL_OF if rule_id.startswith(prefix)), None)
+def _fold(structured: list[Change], findings: list[tuple[str | None, Change]]) -> list[Change]:
+    """One change per real change: a finding that appears or resolves with a structured change of
+    its record is told in that change's line (a revoked key is one line, not three)."""
+    out = list(structured)
+    index = {u: i for i, c in enumerate(out) if (u := _unit_of_change(c))}
+    for unit, fc in findings:
+        i = index.get(unit) if unit else None
+        if i is None:
+            out.append(fc)
+            continue
+        host = out[i]
+        f = fc.after or fc.before or {}
+        added = fc.kind == "finding_added"
+        note = f"{f.get('rule_id')}: {f.get('title', f.get('rule_id'))}" if added else f"resolves {f.get('rule_id')}"
+        sev = max(host.severity, fc.severity, key=SEVERITY_RANK.__getitem__) if added else host.severity
+        out[i] = replace(host, severity=sev, text=f"{host.text} ({note})")
+    return out
+
+
+def _first_answers(prev: dict, cur: dict) -> list[Change]:
+    """Block findings of units seen for the first time (their lookups failed until now)."""
+    never = set(prev.get("unknown") or [])
+    now_unknown = set(cur.get("unknown") or [])
+    return [Change("baseline_block", str(f.get("subject") or f["rule_id"]), "block",
+                   f"At first answer: {_finding_line(f)}", None, _brief(f))
+            for f in cur.get("findings") or []
+            if f.get("severity") == "block" and f.get("rule_id") not in FAILURE_RULES
+            and is_unknown(finding_unit(f), never) and not is_unknown(finding_unit(f), now_unknown)]
 
 
 # --- blocklists -----------------------------------------------------------------------------
@@ -119,7 +173,9 @@ def _blocklist_changes(before: dict[str, str], cur: dict) -> list[Change]:
     for key in sorted(set(after) - set(before)):
         e = entries[key]
         codes = ", ".join(e.get("codes") or [])
-        reason = f" ({e['reason']})" if e.get("reason") else (f" ({codes})" if codes else "")
+        # the list's code says what kind of listing (SBL, XBL, PBL...), its TXT says why or where to look
+        why = " — ".join(x for x in (codes, e.get("reason") or "") if x)
+        reason = f" ({why})" if why else ""
         sev = "warn" if e.get("severity") == "warn" else "block"
         out.append(Change("blocklist_listed", f"{e.get('kind', 'ip')}:{e.get('target')}", sev,
                           f"{_label(e)} listed on {e.get('zone')} since {after[key]}{reason}",
@@ -287,28 +343,16 @@ def _ptr_changes(prev: dict, cur: dict, common_ips: set[str]) -> list[Change]:
 
 # --- findings -------------------------------------------------------------------------------
 
-def _scope_of(f: dict[str, Any]) -> tuple[str | None, str | None]:
-    ev = f.get("evidence") or {}
-    sel, ip = ev.get("selector"), ev.get("ip")
-    subject = str(f.get("subject") or "")
-    kind, _, rest = subject.partition(":")
-    if kind == "dkim" and rest and sel is None:
-        sel = rest.split("._domainkey.", 1)[0]
-    if kind == "ip" and rest and ip is None:
-        ip = rest
-    return sel, ip
-
-
 def _finding_changes(prev: dict, cur: dict, common_sel: set[str], common_ips: set[str],
-                     failed: set[str]) -> list[Change]:
+                     unknown: set[str]) -> list[tuple[str | None, Change]]:
     def keyed(doc: dict) -> dict[tuple[str, str], dict]:
         out = {}
         for f in doc.get("findings") or []:
-            if f.get("rule_id") in TOLD_ELSEWHERE or _protocol(f.get("rule_id", "")) in failed:
+            if f.get("rule_id") in TOLD_ELSEWHERE or is_unknown(finding_unit(f), unknown):
                 continue
             if (f.get("evidence") or {}).get("dns_error"):
                 continue
-            sel, ip = _scope_of(f)
+            sel, ip = scope(f)
             if (sel is not None and sel not in common_sel) or (ip is not None and ip not in common_ips):
                 continue
             out[(f["rule_id"], str(f.get("subject") or ""))] = f
@@ -318,14 +362,22 @@ def _finding_changes(prev: dict, cur: dict, common_sel: set[str], common_ips: se
     out = []
     for key in sorted(set(b) - set(a)):
         f = b[key]
-        out.append(Change("finding_added", key[1] or key[0], f.get("severity", "warn"),
-                          f"New {f.get('severity', 'warn')} finding {key[0]}: {f.get('title', key[0])}{_about(key[1])}",
-                          None, _brief(f)))
+        out.append((finding_unit(f), Change("finding_added", key[1] or key[0], f.get("severity", "warn"),
+                                            f"New {f.get('severity', 'warn')} finding {_finding_line(f)}",
+                                            None, _brief(f))))
     for key in sorted(set(a) - set(b)):
         f = a[key]
-        out.append(Change("finding_resolved", key[1] or key[0], "info",
-                          f"Resolved {key[0]}: {f.get('title', key[0])}{_about(key[1])}", _brief(f), None))
+        out.append((finding_unit(f), Change("finding_resolved", key[1] or key[0], "info",
+                                            f"Resolved {key[0]}: {f.get('title', key[0])}{_about(key[1])}",
+                                            _brief(f), None)))
     return out
+
+
+def _finding_line(f: dict[str, Any]) -> str:
+    """``RULE: title (subject): detail``: what a person needs to act (which list, why)."""
+    detail = str(f.get("detail") or "")
+    return (f"{f['rule_id']}: {f.get('title', f['rule_id'])}{_about(str(f.get('subject') or ''))}"
+            + (f": {detail}" if detail else ""))
 
 
 def _about(subject: str) -> str:
@@ -340,10 +392,10 @@ def baseline_changes(current: Any) -> list[Change]:
     """The first audit of a target: its block findings (not failed lookups), each a change worth an alert."""
     doc = as_doc(current)
     return [Change("baseline_block", str(f.get("subject") or f["rule_id"]), "block",
-                   f"At first check: {f['rule_id']}: {f.get('title', f['rule_id'])}{_about(str(f.get('subject') or ''))}",
-                   None, _brief(f))
+                   f"At first check: {_finding_line(f)}", None, _brief(f))
             for f in doc.get("findings") or []
-            if f.get("severity") == "block" and not (f.get("evidence") or {}).get("dns_error")]
+            if f.get("severity") == "block" and f.get("rule_id") not in FAILURE_RULES
+            and not (f.get("evidence") or {}).get("dns_error")]
 
 
 def _iso(value: Any) -> str:

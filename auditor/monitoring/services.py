@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from auditor.db import transaction, utcnow
 from auditor.monitoring import alerts as alerting
+from auditor.monitoring import observed
 from auditor.monitoring.diff import Change, baseline_changes, diff, listed_state
 from auditor.monitoring.models import (
     ASSET_KINDS,
@@ -121,7 +122,7 @@ class Outcome:
         doc = jsonable(self.audit.to_dict())
         return {"target": doc.get("target"), "kind": doc.get("kind"), "result_id": self.result_id,
                 "seq": self.seq, "checked_at": doc.get("checked_at"), "baseline": self.baseline,
-                "summary": self.summary, "findings": doc.get("findings", []), "records": doc.get("records", {}),
+                "summary": public_summary(self.summary), "findings": doc.get("findings", []), "records": doc.get("records", {}),
                 "blocklists": doc.get("blocklists", []), "changes": [c.to_dict() for c in self.changes],
                 "alerts": self.alerts}
 
@@ -175,12 +176,20 @@ def _store(s: Session, doc: dict[str, Any], audit: Any, kind: str, target: str, 
            asset_id: int | None, wanted: dict[str, str]) -> Outcome:
     prev = s.scalars(select(AuditResult).where(AuditResult.kind == kind, AuditResult.target == target)
                      .order_by(AuditResult.seq.desc()).limit(1)).first()
+    checked_iso = str(doc.get("checked_at") or utcnow().isoformat())
     if prev is None:
         changes, listed = baseline_changes(doc), listed_state({}, doc)
+        last_known = None
     else:
         before = (prev.summary or {}).get("listed") or {}
-        changes, listed = diff(prev.audit, doc, listed_before=before), listed_state(before, doc)
-    summary = summarise(doc, listed)
+        # compare with what was last observed, not with a run whose lookups failed
+        last_known = observed.effective(prev.audit, prev.summary)
+        changes, listed = diff(last_known, doc, listed_before=before), listed_state(before, doc)
+    failed, failing = observed.failure_changes((prev.summary or {}).get("failing") if prev else None, doc,
+                                               checked_iso)
+    changes += [Change(*c) for c in failed]
+    carried, unknown = observed.carry(last_known, doc)
+    summary = {**summarise(doc, listed), "carried": carried, "unknown": unknown, "failing": failing}
     if asset_id is not None and s.get(MonitoredAsset, asset_id) is None:
         asset_id = None  # removed while its audit ran: keep the result, unlinked
     checked_at = _parse_time(doc.get("checked_at")) or utcnow()
@@ -241,7 +250,7 @@ def deliver_alerts(app: Flask, ids: list[int] | None = None) -> list[dict[str, A
             if alert.channel not in dest:
                 raise alerting.DeliveryError(f"{alert.channel} alerts are no longer configured")
             if alert.channel == "webhook":
-                alerting.send_webhook(dest["webhook"], alert.payload)
+                alerting.send_webhook(dest["webhook"], alert.payload, secret=svc.settings.alert_webhook_secret)
             else:
                 host = svc.settings.public_url.split("://", 1)[-1].split("/")[0].split(":")[0]
                 alerting.send_email(svc.settings.smtp_url, dest["email"], alert.payload, host)
@@ -280,7 +289,7 @@ def history(session: Session, kind: str, target: str, limit: int = 20) -> list[d
     rows = session.scalars(select(AuditResult).where(AuditResult.kind == kind, AuditResult.target == target)
                            .order_by(AuditResult.seq.desc()).limit(limit)).all()
     return [{"result_id": r.id, "seq": r.seq, "checked_at": aware(r.checked_at), "source": r.source,
-             "summary": {k: v for k, v in r.summary.items() if k != "listed"}, "baseline": r.seq == 1,
+             "summary": public_summary(r.summary, listed=False), "baseline": r.seq == 1,
              "changes": [c.to_dict() for c in r.changes]} for r in rows]
 
 
@@ -294,7 +303,7 @@ def posture_view(session: Session, kind: str, target: str, limit: int = 20) -> d
     latest = None
     if row is not None:
         doc = row.audit
-        latest = {"result_id": row.id, "checked_at": aware(row.checked_at), "summary": row.summary,
+        latest = {"result_id": row.id, "checked_at": aware(row.checked_at), "summary": public_summary(row.summary),
                   "findings": doc.get("findings", []), "records": doc.get("records", {}),
                   "blocklists": doc.get("blocklists", [])}
     return {"target": target, "kind": kind, "monitored": asset.to_dict() if asset else None,
@@ -410,6 +419,15 @@ def run_asset(app: Flask, asset_id: int) -> Outcome | None:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+INTERNAL_SUMMARY = ("carried", "unknown")
+
+
+def public_summary(summary: dict[str, Any] | None, *, listed: bool = True) -> dict[str, Any]:
+    """A stored summary without what only the next diff needs (carried records); ``listed`` optional."""
+    drop = INTERNAL_SUMMARY + (() if listed else ("listed",))
+    return {k: v for k, v in (summary or {}).items() if k not in drop}
+
 
 def aware(value: datetime | None) -> datetime | None:
     """``value`` as aware UTC (SQLite hands back naive datetimes)."""

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from auditor.jobs import job
-from auditor.monitoring.services import run_asset
+from auditor.monitoring.services import public_summary, run_asset
 
 
 @job("monitoring.audit_asset")
@@ -18,7 +18,7 @@ def audit_asset(app: Flask, asset_id: int) -> dict[str, Any] | None:
         return None
     return {"asset_id": asset_id, "target": outcome.audit.target, "result_id": outcome.result_id,
             "baseline": outcome.baseline, "changes": [c.to_dict() for c in outcome.changes],
-            "alerts": outcome.alerts, "summary": {k: v for k, v in outcome.summary.items() if k != "listed"}}
+            "alerts": outcome.alerts, "summary": public_summary(outcome.summary, listed=False)}
 
 
 @job("monitoring.run_due")

@@ -105,7 +105,8 @@ def webhook() -> Iterator[Webhook]:
             if hook.status == 200:
                 with hook.lock:
                     hook.received.append({"path": self.path, "content_type": self.headers.get("Content-Type"),
-                                          "json": json.loads(body)})
+                                          "json": json.loads(body), "body": body,
+                                          "headers": {k.lower(): v for k, v in self.headers.items()}})
             self.send_response(hook.status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -64,7 +64,7 @@ def test_listing_is_reported_with_its_start_time_kept_through_a_list_outage(moni
     env.publish(listed=True)
     listed = _audit(env.app)
     since = listed.audit.checked_at.isoformat(timespec="seconds")
-    assert [c.text for c in listed.changes] == [f"IP {IP} listed on bl.test since {since} (seen spamming)"]
+    assert [c.text for c in listed.changes] == [f"IP {IP} listed on bl.test since {since} (127.0.0.2 listed — seen spamming)"]
     # the list stops answering: a query error is not a delisting, and nothing is alerted
     env.dns.resolver.drop.add("bl.test")
     outage = _audit(env.app)
