@@ -105,3 +105,15 @@ def test_sms_sender_name_form(loop, name, hit):
     assert r.status_code == 201, r.get_data(as_text=True)
     found = [f for f in r.json["findings"] if f["rule_id"] == "RU-126FZ-44.1-SENDER"]
     assert bool(found) is hit and all(f["severity"] == "warn" for f in found)
+
+
+def test_quiet_hours_of_a_moscow_mobile_say_the_zone_is_unknown(loop_db):
+    r = loop_db.submit(sms_doc([MOSCOW_MOBILE, "+74951234567"], scheduled_at="2026-12-01T22:30:00+03:00"))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    found = {f["severity"]: f for f in r.json["findings"] if f["rule_id"] == "SMS-QUIET-HOURS"}
+    assert set(found) == {"warn", "info"}, r.json["findings"]
+    assert found["warn"]["evidence"]["outside"] == {"Europe/Moscow": 1}
+    assert "Almaty" not in str(found) and found["info"]["evidence"]["unknown"] == 1
+    # 07:30 UTC is within the window in every zone the +7 mobile list holds (Bucharest 09:30 .. Anadyr 19:30)
+    r = loop_db.submit(sms_doc([MOSCOW_MOBILE, "+74951234567"], scheduled_at="2026-12-01T10:30:00+03:00"))
+    assert not [f for f in r.json["findings"] if f["rule_id"] == "SMS-QUIET-HOURS"], r.json["findings"]
