@@ -66,6 +66,15 @@ def expired(state: Any, now: datetime) -> bool:
     return exp <= now
 
 
+def flag(value: Any) -> bool | None:
+    """An evidence flag (separate_document, pre_ticked, bundled): None when not recorded, else a bool.
+
+    The ledger's bulk read hands SQLite's 0/1 through as they are: ``0 is False`` is false, so a
+    rule that tests ``is False`` would miss a recorded "no".
+    """
+    return None if value is None else bool(value)
+
+
 Applies = Callable[[CampaignFacts], bool]
 Check = Callable[[Any], Iterable[Hit] | Hit | None]
 

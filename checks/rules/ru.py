@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from checks.rules.base import LIVE, CampaignContext, Hit, Pack, RecipientContext, expired
+from checks.rules.base import LIVE, CampaignContext, Hit, Pack, RecipientContext, expired, flag
 from checks.rules.facts import CampaignFacts
 
 PACK = Pack("RU", applies_to=lambda facts: "RU" in facts.jurisdictions)
@@ -86,9 +86,10 @@ def separate(ctx: RecipientContext) -> Hit | None:
         granted = granted.replace(tzinfo=UTC)
     if granted is not None and granted < SEPARATE_DOCUMENT_FROM:
         return None
-    if s.separate_document is False:
+    separate_document = flag(s.separate_document)
+    if separate_document is False:
         return Hit("consent was collected inside other terms, not as a separate document")
-    if s.separate_document is None:
+    if separate_document is None:
         return Hit("whether consent was a separate document is not recorded (needed for grants from 1 Sept 2025)")
     return None
 

@@ -117,3 +117,37 @@ def test_quiet_hours_of_a_moscow_mobile_say_the_zone_is_unknown(loop_db):
     # 07:30 UTC is within the window in every zone the +7 mobile list holds (Bucharest 09:30 .. Anadyr 19:30)
     r = loop_db.submit(sms_doc([MOSCOW_MOBILE, "+74951234567"], scheduled_at="2026-12-01T10:30:00+03:00"))
     assert not [f for f in r.json["findings"] if f["rule_id"] == "SMS-QUIET-HOURS"], r.json["findings"]
+
+
+# --- evidence flags as the ledger's bulk read returns them (SQLite: 0/1) ----------------------
+
+def _evidence(**flags: bool) -> dict[str, Any]:
+    ev = {"source_url": f"https://{DOMAIN}/signup", "ip": "198.51.100.7", "user_agent": "Mozilla/5.0",
+          "notice_version": "2025-09", "notice_sha256": "a" * 64, "separate_document": True,
+          "pre_ticked": False, "bundled": False}
+    ev.update(flags)
+    return ev
+
+
+def test_consent_recorded_as_not_a_separate_document_is_flagged(loop_db):
+    from tests.auditor.campaigns.loop import campaign_doc
+
+    for who, separate in (("anna@example.org", False), ("boris@example.org", True)):
+        loop_db.consent(who, "granted", evidence=_evidence(separate_document=separate))
+        loop_db.consent(who, "confirmed")
+    r = loop_db.submit(campaign_doc(["anna@example.org", "boris@example.org"]))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.json["consent"]["warnings"].get("RU-152FZ-9-SEPARATE") == 1, r.json["consent"]
+
+
+@pytest.mark.parametrize("field", ["pre_ticked", "bundled"])
+def test_pre_ticked_and_bundled_recorded_true_are_flagged_and_false_are_not(loop_db, field):
+    from tests.auditor.campaigns.loop import campaign_doc
+
+    for who, value in (("anna@example.org", True), ("boris@example.org", False)):
+        loop_db.consent(who, "granted", evidence=_evidence(**{field: value}), jurisdiction="EU")
+        loop_db.consent(who, "confirmed", jurisdiction="EU")
+    r = loop_db.submit(campaign_doc(["anna@example.org", "boris@example.org"], jurisdictions=["EU"]))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    c = r.json["consent"]
+    assert c["warnings"].get("EU-GDPR-CONSENT-QUALITY", 0) + c["reasons"].get("EU-GDPR-CONSENT-QUALITY", 0) == 1, c
