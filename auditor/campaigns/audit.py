@@ -178,9 +178,11 @@ def audit_campaign(doc: CampaignDocument, message_json: dict[str, Any], *, messa
                    posture: Any, ledger: Any, policy: Any, now: datetime) -> CampaignAudit:
     """Combine the message report, the posture and the ledger into findings and a status."""
     from checks.rules import apply_policy, evaluate_campaign
+    from checks.rules.base import cite
 
     facts = facts_of(doc)
-    found: list[Finding] = list(message.findings) if message is not None else []
+    # the message checks know no jurisdiction: their multi-law citations are narrowed here
+    found: list[Finding] = cite(list(message.findings), facts) if message is not None else []
     if posture is not None:
         found += list(posture.findings)
     found += evaluate_campaign(facts, message=message, posture=posture, policy=policy)

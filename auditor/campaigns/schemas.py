@@ -146,6 +146,8 @@ class ConsentCoverage(BaseModel):
     suppressed: int
     reasons: dict[str, int]
     warnings: dict[str, int] = Field(default_factory=dict)
+    citations: dict[str, str] = Field(default_factory=dict,
+                                      description="per rule id of reasons and warnings, the laws it cites here")
 
 
 class ReviewOut(BaseModel):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from checks.catalogue import CITATION_PARTS, citation_for, finding, rule
 from checks.catalogue import Rule as CatalogueEntry
-from checks.catalogue import finding, rule
 from checks.findings import Finding, Severity
 from checks.rules.facts import CampaignFacts
 
@@ -75,6 +75,12 @@ def flag(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+def cite(findings: list[Finding], facts: CampaignFacts) -> list[Finding]:
+    """Findings citing only the laws of the campaign's jurisdictions (catalogue ``CITATION_PARTS``)."""
+    return [replace(f, citation=citation_for(f.rule_id, facts.jurisdictions, facts.channel))
+            if f.rule_id in CITATION_PARTS else f for f in findings]
+
+
 Applies = Callable[[CampaignFacts], bool]
 Check = Callable[[Any], Iterable[Hit] | Hit | None]
 
@@ -109,8 +115,8 @@ class DeclaredRule:
         if out is None:
             return []
         hits = [out] if isinstance(out, Hit) else list(out)
-        return [finding(self.id, h.detail, subject=subject, evidence=h.evidence, severity=h.severity)
-                for h in hits]
+        return cite([finding(self.id, h.detail, subject=subject, evidence=h.evidence, severity=h.severity)
+                     for h in hits], ctx.facts)
 
 
 @dataclass

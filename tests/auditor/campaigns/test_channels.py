@@ -151,3 +151,33 @@ def test_pre_ticked_and_bundled_recorded_true_are_flagged_and_false_are_not(loop
     assert r.status_code == 201, r.get_data(as_text=True)
     c = r.json["consent"]
     assert c["warnings"].get("EU-GDPR-CONSENT-QUALITY", 0) + c["reasons"].get("EU-GDPR-CONSENT-QUALITY", 0) == 1, c
+
+
+# --- citations name the campaign's jurisdictions only ---------------------------------------------
+
+def test_consent_none_on_a_us_only_campaign_cites_no_foreign_law(loop_db):
+    from tests.auditor.campaigns.loop import campaign_doc
+
+    doc = campaign_doc(["nobody@example.org"], jurisdictions=["US"])
+    r = loop_db.submit(doc)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.json["consent"]["reasons"]["CONSENT-NONE"] == 1
+    cited = r.json["consent"]["citations"]["CONSENT-NONE"]
+    assert not any(w in cited for w in ("38-FZ", "GDPR", "ePrivacy", "CASL")), cited
+    again = loop_db.client.get(f"/api/v1/campaigns/{r.json['id']}", headers=loop_db.h("sender"))
+    assert again.json["consent"]["citations"] == r.json["consent"]["citations"]
+    ru = loop_db.submit(campaign_doc(["nobody@example.org"], jurisdictions=["RU", "CA"]))
+    cited = ru.json["consent"]["citations"]["CONSENT-NONE"]
+    assert "38-FZ art. 18 p. 1" in cited and "CASL s. 6" in cited and "GDPR" not in cited
+
+
+def test_a_message_finding_cites_the_campaigns_law_only(loop_db):
+    from tests.auditor.campaigns.loop import campaign_doc, signed_message
+
+    raw = signed_message(text="Реклама. OOO Shop, shop.example. Our offers.\n",
+                         html="<p>Реклама. OOO Shop, shop.example. Our offers.</p>")
+    r = loop_db.submit(campaign_doc(["anna@example.org"], message={"raw": raw, "ad_marking": {
+        "label": "Реклама", "erid": "2Vtzqx1abcd"}}))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    found = [f for f in r.json["findings"] if f["rule_id"] == "MSG-UNSUBSCRIBE-LINK-MISSING"]
+    assert found and found[0]["citation"] == "38-FZ art. 18", found
