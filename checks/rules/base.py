@@ -11,6 +11,7 @@ from typing import Any
 from checks.catalogue import CITATION_PARTS, citation_for, finding, rule
 from checks.catalogue import Rule as CatalogueEntry
 from checks.findings import Finding, Severity
+from checks.i18n import msg
 from checks.rules.facts import CampaignFacts
 
 LIVE = ("granted", "confirmed")
@@ -64,6 +65,16 @@ def expired(state: Any, now: datetime) -> bool:
     if exp.tzinfo is None and now.tzinfo is not None:  # SQLite hands back naive UTC
         exp = exp.replace(tzinfo=now.tzinfo)
     return exp <= now
+
+
+def joined(parts: list[str]) -> str:
+    """Several details as one, "a; b; c", each part kept translatable (a nested ``msg``)."""
+    if not parts:
+        return ""
+    out = parts[0]
+    for part in parts[1:]:
+        out = msg("{head}; {tail}", head=out, tail=part)
+    return out
 
 
 def flag(value: Any) -> bool | None:

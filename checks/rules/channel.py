@@ -108,13 +108,14 @@ def sender_name(ctx: CampaignContext) -> Hit | None:
     """An SMS campaign sends under a sender name registered with the operators."""
     name = (ctx.facts.sender.sms_sender_name or "").strip()
     if not name:
-        return Hit("no SMS sender name (sender.sms_sender_name)")
+        return Hit(msg("no SMS sender name (sender.sms_sender_name)"))
     if not SENDER_NAME.match(name):
-        return Hit(f"{name!r} is not a valid alphanumeric sender name (up to 11 Latin characters)",
+        return Hit(msg("{name!r} is not a valid alphanumeric sender name (up to 11 Latin characters)", name=name),
                    {"sms_sender_name": name})
     registered = ctx.policy.registered_sms_senders
     if registered and name not in registered:
-        return Hit(f"{name!r} is not among the registered sender names of the policy", {"sms_sender_name": name})
+        return Hit(msg("{name!r} is not among the registered sender names of the policy", name=name),
+                   {"sms_sender_name": name})
     return None
 
 
@@ -128,7 +129,8 @@ def generated_numbers(ctx: CampaignContext) -> Hit | None:
         if length == GENERATED_RUN:
             runs += 1
     if runs:
-        return Hit(f"{runs} run(s) of {GENERATED_RUN}+ consecutive numbers: the list looks generated",
+        return Hit(msg("{runs} run(s) of {length}+ consecutive numbers: the list looks generated", runs=runs,
+                       length=GENERATED_RUN),
                    {"runs": runs})
     return None
 
@@ -138,5 +140,6 @@ def not_consented(ctx: RecipientContext) -> Hit | None:
     """A number that is not a consented subject's receives no automatic advertising."""
     s = ctx.state
     if s is None or s.status not in LIVE or expired(s, ctx.now):
-        return Hit(f"the number is not drawn from consented subjects ({'no consent' if s is None else s.status})")
+        why = msg("no consent") if s is None else msg("consent is {status}", status=s.status)
+        return Hit(msg("the number is not drawn from consented subjects ({why})", why=why))
     return None
