@@ -181,3 +181,24 @@ def test_a_message_finding_cites_the_campaigns_law_only(loop_db):
     assert r.status_code == 201, r.get_data(as_text=True)
     found = [f for f in r.json["findings"] if f["rule_id"] == "MSG-UNSUBSCRIBE-LINK-MISSING"]
     assert found and found[0]["citation"] == "38-FZ art. 18", found
+
+
+# --- the same from the command line -------------------------------------------------------------
+
+def test_cli_checks_an_sms_by_its_own_rules_and_refuses_one_without_a_sender_name(loop, tmp_path):
+    import json
+
+    from tests.conftest import Runner
+
+    path = tmp_path / "sms.json"
+    path.write_text(json.dumps(sms_doc([MOSCOW_MOBILE], jurisdictions=["US"])), encoding="utf-8")
+    result = Runner(loop.app).invoke(["check", "campaign", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert not {f["rule_id"] for f in out["findings"]} & EMAIL_ONLY, out["findings"]
+    assert "TCPA" in out["consent"]["citations"]["CONSENT-NONE"], out["consent"]
+    doc = sms_doc([MOSCOW_MOBILE])
+    del doc["sender"]["sms_sender_name"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = Runner(loop.app).invoke(["check", "campaign", str(path)])
+    assert result.exit_code == 2 and "sender.sms_sender_name" in result.output
