@@ -240,3 +240,39 @@ def finding(
         subject=subject,
         evidence=evidence or {},
     )
+
+
+# Citations of rules that several laws ground, one part per jurisdiction ("US:email": only on that
+# channel). A finding cites the parts of its campaign's jurisdictions only; "" is cited when none of
+# them has a part (CONSENT-NONE on a US email: CAN-SPAM asks no prior consent, so the rule is the
+# organisation's). Without declared jurisdictions the finding keeps the full citation above.
+CITATION_PARTS: dict[str, dict[str, str]] = {
+    "CONSENT-NONE": {"RU": "38-FZ art. 18 p. 1", "EU": "GDPR art. 6-7; ePrivacy art. 13",
+                     "UK": "UK GDPR art. 6-7; PECR reg. 22", "CA": "CASL s. 6",
+                     "US:sms": "47 U.S.C. §227(b)(1)(A)(iii) (TCPA)", "": "organisation policy"},
+    "CONSENT-WITHDRAWN": {"RU": "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 2; 152-FZ art. 21 p. 5",
+                          "EU": "GDPR art. 21(3)", "UK": "UK GDPR art. 21(3)", "US:email": "CAN-SPAM §7704(a)(4)",
+                          "CA": "CASL s. 11(3)", "": "organisation policy"},
+    "CONSENT-EXPIRED": {"CA": "CASL s. 10(10)", "": "the consent's recorded expiry"},
+    "CONSENT-ERASED": {"RU": "152-FZ art. 21", "EU": "GDPR art. 17", "UK": "UK GDPR art. 17",
+                       "": "organisation policy"},
+    "CONSENT-EVIDENCE-WEAK": {"RU": "38-FZ art. 18 p. 1", "EU": "GDPR art. 7(1)", "UK": "UK GDPR art. 7(1)",
+                              "": "organisation policy"},
+    "MSG-UNSUBSCRIBE-LINK-MISSING": {"RU": "38-FZ art. 18", "US:email": "CAN-SPAM", "CA": "CASL",
+                                     "": "organisation policy"},
+}
+
+
+def citation_for(rule_id: str, jurisdictions: list[str] | tuple[str, ...] = (), channel: str | None = None) -> str:
+    """The citation of ``rule_id`` in a campaign under ``jurisdictions`` on ``channel``: only their parts."""
+    parts = CITATION_PARTS.get(rule_id)
+    if not parts or not jurisdictions:
+        return rule(rule_id).citation
+    wanted = {j.upper() for j in jurisdictions}
+    kind = (channel or "").split(":", 1)[0]
+    cited: list[str] = []
+    for key, text in parts.items():
+        j, _, only = key.partition(":")
+        if j in wanted and (not only or only == kind) and text not in cited:
+            cited.append(text)
+    return "; ".join(cited) or parts.get("", rule(rule_id).citation)

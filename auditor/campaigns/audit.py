@@ -108,13 +108,24 @@ def message_input(doc: CampaignDocument) -> Any:
 
 
 def check_message_of(doc: CampaignDocument, *, resolver: Any, blocklists: Any) -> Any:
-    """Run the message checks; with ``unsubscribe: auditor`` the gate supplies the headers."""
+    """Run the message checks; with ``unsubscribe: auditor`` the gate supplies the headers.
+
+    Only an email is an RFC 5322 message: SMS, voice, push and messenger texts get the checks
+    of a text (a visible way out, links), never the header, DKIM or List-Unsubscribe rules.
+    """
     from checks.message import check_message
 
+    marketing = doc.advertising or doc.purpose == "marketing"
+    if doc.channel != "email":
+        from checks.message.sms import check_text_message
+
+        m = doc.message
+        return check_text_message(channel=doc.channel, text=m.text, html=m.html, subject=m.subject,
+                                  marketing=marketing, resolver=resolver, blocklists=blocklists)
     raw = message_input(doc)
     try:
-        report = check_message(raw, resolver=resolver, marketing=doc.advertising or doc.purpose == "marketing",
-                               bulk=doc.channel == "email", envelope_domain=doc.sender.domain,
+        report = check_message(raw, resolver=resolver, marketing=marketing,
+                               bulk=True, envelope_domain=doc.sender.domain,
                                blocklists=blocklists)
     except (ValueError, email.errors.MessageError) as exc:
         raise MalformedMessage([f"the message does not parse: {exc}"]) from None
@@ -167,9 +178,11 @@ def audit_campaign(doc: CampaignDocument, message_json: dict[str, Any], *, messa
                    posture: Any, ledger: Any, policy: Any, now: datetime) -> CampaignAudit:
     """Combine the message report, the posture and the ledger into findings and a status."""
     from checks.rules import apply_policy, evaluate_campaign
+    from checks.rules.base import cite
 
     facts = facts_of(doc)
-    found: list[Finding] = list(message.findings) if message is not None else []
+    # the message checks know no jurisdiction: their multi-law citations are narrowed here
+    found: list[Finding] = cite(list(message.findings), facts) if message is not None else []
     if posture is not None:
         found += list(posture.findings)
     found += evaluate_campaign(facts, message=message, posture=posture, policy=policy)

@@ -41,8 +41,12 @@ def check_campaign(file: Path, as_json: bool) -> None:
         fail(f"{file}: {exc.errors[0].get('loc', '')}: {exc.errors[0].get('msg', '')}")
     except WorkflowError as exc:
         fail(exc.detail)
+    from auditor.campaigns.coverage import citations
+
+    consent = result.coverage.to_dict()
+    consent["citations"] = citations([*consent["reasons"], *consent["warnings"]], doc.jurisdictions, doc.channel)
     out = {"name": doc.name, "status": result.status, "content_sha256": result.content_sha256,
-           "findings": [f.to_dict() for f in result.findings], "consent": result.coverage.to_dict(),
+           "findings": [f.to_dict() for f in result.findings], "consent": consent,
            "checked_at": result.checked_at.isoformat()}
     if as_json:
         emit(out)
@@ -58,7 +62,7 @@ def _print_human(out: dict) -> None:
         click.echo(f"  {f['severity']:<5} {f['rule_id']:<30} {f['title']}"
                    + (f" — {f['detail']}" if f["detail"] else "") + f"  [{f['citation']}]")
     c = out["consent"]
-    reasons = ", ".join(f"{k} {v}" for k, v in c["reasons"].items()) or "none"
+    reasons = ", ".join(f"{k} {v} [{c['citations'].get(k, '')}]" for k, v in c["reasons"].items()) or "none"
     click.echo(f"  recipients: {c['allowed']} allowed, {c['suppressed']} suppressed ({reasons})")
 
 

@@ -87,3 +87,10 @@ def summarise(verdicts: list[RecipientVerdict]) -> Coverage:
         warnings.update(outcome.warnings)
     return Coverage(allowed, len(verdicts) - allowed, dict(sorted(reasons.items())),
                     dict(sorted(warnings.items())))
+
+
+def citations(rule_ids: Any, jurisdictions: list[str], channel: str) -> dict[str, str]:
+    """Per suppressing or warning rule id, what it cites in this campaign (its jurisdictions only)."""
+    from checks.catalogue import RULES, citation_for
+
+    return {rid: citation_for(rid, jurisdictions, channel) for rid in sorted(set(rule_ids)) if rid in RULES}

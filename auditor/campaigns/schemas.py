@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from auditor.api import Body
 from auditor.api.schemas import FindingOut
@@ -21,8 +21,9 @@ class _Strict(BaseModel):
 class Sender(_Strict):
     """Who sends, from where."""
 
-    from_: str = Field(alias="from", min_length=3, max_length=998)
-    domain: str = Field(min_length=1, max_length=253)
+    # Required by channel (CampaignDocument below): an email needs from and domain, an SMS its sender name.
+    from_: str | None = Field(None, alias="from", min_length=3, max_length=998)
+    domain: str | None = Field(None, min_length=1, max_length=253)
     ips: list[str] = Field(default_factory=list, max_length=64)
     dkim_selectors: list[str] = Field(default_factory=list, max_length=32)
     legal_name: str | None = Field(None, max_length=500)
@@ -37,8 +38,8 @@ class Sender(_Strict):
     # not halfway through the audit.
     @field_validator("domain")
     @classmethod
-    def _domain(cls, v: str) -> str:
-        return normalise_domain(v)
+    def _domain(cls, v: str | None) -> str | None:
+        return None if v is None else normalise_domain(v)
 
     @field_validator("ips")
     @classmethod
@@ -94,6 +95,49 @@ class CampaignDocument(Body):
     scheduled_at: datetime | None = None
     stats: Stats | None = None
 
+    # channel is declared before sender and message, so their validators see it (info.data).
+    @field_validator("sender")
+    @classmethod
+    def _sender_of_channel(cls, v: Sender, info: ValidationInfo) -> Sender:
+        missing = [name for name in CHANNEL_SENDER.get(_kind(info.data.get("channel")), ())
+                   if not (getattr(v, name.replace("from", "from_")) or "").strip()]
+        if missing:
+            raise ValueError(f"a {info.data.get('channel')} campaign needs "
+                             + " and ".join(f"sender.{m}" for m in missing))
+        return v
+
+    @field_validator("message")
+    @classmethod
+    def _message_of_channel(cls, v: Message, info: ValidationInfo) -> Message:
+        kind = _kind(info.data.get("channel"))
+        if kind in ("email", ""):
+            return v
+        extra = [name for name in ("raw", "headers") if getattr(v, name)]
+        if kind in ("sms", "voice") and v.html is not None:
+            extra.append("html")
+        if extra:
+            raise ValueError(f"a {info.data.get('channel')} message is text: "
+                             + ", ".join(f"message.{e}" for e in extra) + " belong to email")
+        if kind == "sms" and not (v.text or "").strip():
+            raise ValueError("an sms campaign needs message.text")
+        if kind in ("messenger", "push") and not (v.text or v.html):
+            raise ValueError(f"a {info.data.get('channel')} campaign needs message.text or message.html")
+        return v
+
+
+# What each channel's sender must name: an email its From and sending domain (DNS posture,
+# alignment); an SMS the alphanumeric sender name operators register (126-FZ art. 44.1); a
+# voice call the number it calls from (126-FZ art. 46 p. 1: the caller's number is passed on).
+# A messenger or push message is sent from the organisation's account there, which the
+# document does not carry; nothing is required of it.
+CHANNEL_SENDER: dict[str, tuple[str, ...]] = {"email": ("from", "domain"), "sms": ("sms_sender_name",),
+                                              "voice": ("phone",)}
+
+
+def _kind(channel: str | None) -> str:
+    """email, sms, voice, push or messenger (messenger:telegram and the like); "" when invalid."""
+    return (channel or "").split(":", 1)[0]
+
 
 class ConsentCoverage(BaseModel):
     """How many recipients may be sent to now, and why the others may not."""
@@ -102,6 +146,8 @@ class ConsentCoverage(BaseModel):
     suppressed: int
     reasons: dict[str, int]
     warnings: dict[str, int] = Field(default_factory=dict)
+    citations: dict[str, str] = Field(default_factory=dict,
+                                      description="per rule id of reasons and warnings, the laws it cites here")
 
 
 class ReviewOut(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from auditor.accounts.services import Principal, record
 from auditor.campaigns.audit import CampaignAudit, audit_campaign, check_message_of
+from auditor.campaigns.coverage import citations
 from auditor.campaigns.models import ApprovalToken, Campaign, Review
 from auditor.campaigns.schemas import CampaignDocument
 from auditor.db import transaction
@@ -221,7 +222,9 @@ def campaign_view(app: Flask, c: Campaign, principal: Principal | None) -> dict[
         "id": c.id, "name": c.name, "status": c.status, "content_sha256": c.content_sha256,
         "findings": c.findings,
         "consent": {"allowed": c.allowed_count, "suppressed": c.suppressed_count,
-                    "reasons": c.reasons, "warnings": c.warnings},
+                    "reasons": c.reasons, "warnings": c.warnings,
+                    "citations": citations([*(c.reasons or {}), *(c.warnings or {})],
+                                           list((c.document or {}).get("jurisdictions") or []), c.channel)},
         "reviews": [{"id": r.id, "reviewer": r.reviewer, "role": r.role, "decision": r.decision,
                      "comment": r.comment, "created_at": aware(r.created_at).isoformat()} for r in c.reviews],
         "approval": approval,

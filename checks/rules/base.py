@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from checks.catalogue import CITATION_PARTS, citation_for, finding, rule
 from checks.catalogue import Rule as CatalogueEntry
-from checks.catalogue import finding, rule
 from checks.findings import Finding, Severity
+from checks.i18n import msg
 from checks.rules.facts import CampaignFacts
 
 LIVE = ("granted", "confirmed")
@@ -66,6 +67,31 @@ def expired(state: Any, now: datetime) -> bool:
     return exp <= now
 
 
+def joined(parts: list[str]) -> str:
+    """Several details as one, "a; b; c", each part kept translatable (a nested ``msg``)."""
+    if not parts:
+        return ""
+    out = parts[0]
+    for part in parts[1:]:
+        out = msg("{head}; {tail}", head=out, tail=part)
+    return out
+
+
+def flag(value: Any) -> bool | None:
+    """An evidence flag (separate_document, pre_ticked, bundled): None when not recorded, else a bool.
+
+    The ledger's bulk read hands SQLite's 0/1 through as they are: ``0 is False`` is false, so a
+    rule that tests ``is False`` would miss a recorded "no".
+    """
+    return None if value is None else bool(value)
+
+
+def cite(findings: list[Finding], facts: CampaignFacts) -> list[Finding]:
+    """Findings citing only the laws of the campaign's jurisdictions (catalogue ``CITATION_PARTS``)."""
+    return [replace(f, citation=citation_for(f.rule_id, facts.jurisdictions, facts.channel))
+            if f.rule_id in CITATION_PARTS else f for f in findings]
+
+
 Applies = Callable[[CampaignFacts], bool]
 Check = Callable[[Any], Iterable[Hit] | Hit | None]
 
@@ -100,8 +126,8 @@ class DeclaredRule:
         if out is None:
             return []
         hits = [out] if isinstance(out, Hit) else list(out)
-        return [finding(self.id, h.detail, subject=subject, evidence=h.evidence, severity=h.severity)
-                for h in hits]
+        return cite([finding(self.id, h.detail, subject=subject, evidence=h.evidence, severity=h.severity)
+                     for h in hits], ctx.facts)
 
 
 @dataclass

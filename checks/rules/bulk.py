@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from checks.i18n import msg
 from checks.message.alignment import aligned
-from checks.rules.base import CampaignContext, Hit, Pack
+from checks.rules.base import CampaignContext, Hit, Pack, joined
 
 PACK = Pack("bulk", applies_to=lambda facts: facts.channel == "email")
 # Posture findings that mean SPF does not pass for the sending domain and IPs (RFC 7208 permerror/fail).
@@ -16,31 +17,32 @@ DMARC_FAILING = {"DMARC-MISSING", "DMARC-INVALID"}
 def auth(ctx: CampaignContext) -> Hit | None:
     """Both SPF and DKIM pass for the sending domain."""
     posture, m, domain = ctx.posture, ctx.message, ctx.facts.sender.domain
-    problems = sorted(ctx.posture_ids() & (SPF_FAILING | DKIM_FAILING))
+    problems: list[str] = sorted(ctx.posture_ids() & (SPF_FAILING | DKIM_FAILING))
     if m is not None and getattr(m, "signed_at_send", False):
         if not ctx.facts.sender.dkim_selectors:
-            problems.append("the message is signed at send time but no DKIM selector is declared "
-                            "(sender.dkim_selectors)")
+            problems.append(msg("the message is signed at send time but no DKIM selector is declared "
+                                "(sender.dkim_selectors)"))
     elif m is not None:
         ours = [s for s in m.dkim if s["ok"] and (aligned(s["d"], m.from_domain) or aligned(s["d"], domain))]
         if not ours:
-            problems.append("no verifying DKIM signature of the sending domain on the message")
+            problems.append(msg("no verifying DKIM signature of the sending domain on the message"))
     elif posture is not None and not ctx.facts.sender.dkim_selectors:
-        problems.append("no DKIM selector declared (sender.dkim_selectors) and no message to verify")
+        problems.append(msg("no DKIM selector declared (sender.dkim_selectors) and no message to verify"))
     if not problems:
         return None
-    unknown = [] if posture is not None else ["SPF not checked: no DNS posture of the sending domain"]
-    return Hit("; ".join(problems + unknown), {"problems": problems})
+    unknown = [] if posture is not None else [msg("SPF not checked: no DNS posture of the sending domain")]
+    return Hit(joined(problems + unknown), {"problems": problems})
 
 
 @PACK.campaign("BULK-DMARC")
 def dmarc(ctx: CampaignContext) -> Hit | None:
     """A DMARC record, and From aligned with DKIM or SPF."""
-    problems = sorted(ctx.posture_ids() & DMARC_FAILING)
+    problems: list[str] = sorted(ctx.posture_ids() & DMARC_FAILING)
     m = ctx.message
     if m is not None and m.from_domain and not m.aligned:
-        problems.append(f"From ({m.from_domain}) is not aligned with a passing DKIM or the SPF domain")
-    return Hit("; ".join(problems), {"problems": problems}) if problems else None
+        problems.append(msg("From ({from_domain}) is not aligned with a passing DKIM or the SPF domain",
+                            from_domain=m.from_domain))
+    return Hit(joined(problems), {"problems": problems}) if problems else None
 
 
 @PACK.campaign("BULK-ONE-CLICK", lambda facts: facts.marketing and facts.unsubscribe != "auditor")
@@ -48,8 +50,8 @@ def one_click(ctx: CampaignContext) -> Hit | None:
     """Marketing mail offers RFC 8058 one-click unsubscribe (with "auditor" the gate supplies it)."""
     m = ctx.message
     if m is not None and not m.one_click:
-        return Hit("List-Unsubscribe with https, List-Unsubscribe-Post: List-Unsubscribe=One-Click, both "
-                   "DKIM-signed, are required", {"list_unsubscribe": m.list_unsubscribe})
+        return Hit(msg("List-Unsubscribe with https, List-Unsubscribe-Post: List-Unsubscribe=One-Click, both "
+                       "DKIM-signed, are required"), {"list_unsubscribe": m.list_unsubscribe})
     return None
 
 
@@ -58,7 +60,8 @@ def latency(ctx: CampaignContext) -> Hit | None:
     """Unsubscribes honoured within 2 days (silent until the service measures it)."""
     hours = ctx.facts.stats.unsubscribe_latency_hours if ctx.facts.stats else None
     if hours is not None and hours > 48:
-        return Hit(f"unsubscribes took up to {hours:.0f} hours to take effect (limit 48)", {"hours": hours})
+        return Hit(msg("unsubscribes took up to {hours:.0f} hours to take effect (limit 48)", hours=hours),
+                   {"hours": hours})
     return None
 
 
@@ -70,5 +73,6 @@ def spam_rate(ctx: CampaignContext) -> Hit | None:
     if rate is None or rate <= limits.warn:
         return None
     sev = "block" if rate > limits.block else "warn"
-    return Hit(f"reported spam rate {rate:.2%} is over {(limits.block if sev == 'block' else limits.warn):.2%}",
+    return Hit(msg("reported spam rate {rate:.2%} is over {limit:.2%}", rate=rate,
+                   limit=limits.block if sev == "block" else limits.warn),
                {"rate": rate, "warn": limits.warn, "block": limits.block}, severity=sev)

@@ -11,7 +11,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from checks.rules.base import LIVE, CampaignContext, Hit, Pack, RecipientContext, expired
+from checks.i18n import msg
+from checks.rules.base import (
+    LIVE,
+    CampaignContext,
+    Hit,
+    Pack,
+    RecipientContext,
+    expired,
+    flag,
+    joined,
+)
 from checks.rules.facts import CampaignFacts
 
 PACK = Pack("RU", applies_to=lambda facts: "RU" in facts.jurisdictions)
@@ -38,11 +48,11 @@ def internet_ad(facts: CampaignFacts) -> bool:
 def _no_live_consent(ctx: RecipientContext) -> str | None:
     s = ctx.state
     if s is None:
-        return "no consent on record"
+        return msg("no consent on record")
     if s.status not in LIVE:
-        return f"consent is {s.status}"
+        return msg("consent is {status}", status=s.status)
     if expired(s, ctx.now):
-        return "consent has expired"
+        return msg("consent has expired")
     return None
 
 
@@ -50,14 +60,17 @@ def _no_live_consent(ctx: RecipientContext) -> str | None:
 def ad_consent(ctx: RecipientContext) -> Hit | None:
     """Advertising over telecommunication networks needs the subscriber's prior consent."""
     why = _no_live_consent(ctx)
-    return Hit(f"{why} for advertising by {ctx.facts.channel}; the advertiser must prove it") if why else None
+    if why is None:
+        return None
+    return Hit(msg("{why} for advertising by {channel}; the advertiser must prove it", why=why,
+                   channel=ctx.facts.channel))
 
 
 @PACK.recipient("RU-152FZ-15-DIRECT-MARKETING", marketing)
 def direct_marketing(ctx: RecipientContext) -> Hit | None:
     """Direct marketing with personal data needs prior consent, and stops at once on demand."""
     why = _no_live_consent(ctx)
-    return Hit(f"{why} for direct marketing ({ctx.facts.purpose})") if why else None
+    return Hit(msg("{why} for direct marketing ({purpose})", why=why, purpose=ctx.facts.purpose)) if why else None
 
 
 @PACK.recipient("RU-152FZ-9-CONSENT-CONTENT")
@@ -67,10 +80,10 @@ def consent_content(ctx: RecipientContext) -> Hit | None:
         return None
     version = ctx.state.notice_version
     if not version:
-        return Hit("no notice version recorded: the consent text cannot be shown to contain the art. 9 p. 4 items")
+        return Hit(msg("no notice version recorded: the consent text cannot be shown to contain the art. 9 p. 4 items"))
     reviewed = ctx.policy.reviewed_notices
     if reviewed and version not in reviewed:
-        return Hit(f"notice version {version!r} is not among the versions legal reviewed",
+        return Hit(msg("notice version {version!r} is not among the versions legal reviewed", version=version),
                    {"notice_version": version})
     return None
 
@@ -86,10 +99,11 @@ def separate(ctx: RecipientContext) -> Hit | None:
         granted = granted.replace(tzinfo=UTC)
     if granted is not None and granted < SEPARATE_DOCUMENT_FROM:
         return None
-    if s.separate_document is False:
-        return Hit("consent was collected inside other terms, not as a separate document")
-    if s.separate_document is None:
-        return Hit("whether consent was a separate document is not recorded (needed for grants from 1 Sept 2025)")
+    separate_document = flag(s.separate_document)
+    if separate_document is False:
+        return Hit(msg("consent was collected inside other terms, not as a separate document"))
+    if separate_document is None:
+        return Hit(msg("whether consent was a separate document is not recorded (needed for grants from 1 Sept 2025)"))
     return None
 
 
@@ -103,15 +117,15 @@ def marking(ctx: CampaignContext) -> Hit | None:
     hrefs = " ".join(lk.get("href", "") for lk in getattr(m, "links", None) or [])
     missing = []
     if not AD_LABEL.search(text) and not (m is None and mark and mark.label):
-        missing.append("the label «Реклама» in the message")
+        missing.append(msg("the label «Реклама» in the message"))
     names = [n for n in (f.sender.legal_name, _host(f.sender.website)) if n]
     if not any(n.lower() in text.lower() for n in names):
-        missing.append("the advertiser's name or site in the message" if names
-                       else "the advertiser's name or site (sender.legal_name / sender.website not given)")
+        missing.append(msg("the advertiser's name or site in the message") if names
+                       else msg("the advertiser's name or site (sender.legal_name / sender.website not given)"))
     if not ((mark and mark.erid) or re.search(r"[?&]erid=\w", hrefs) or re.search(r"\berid\b", text, re.I)):
-        missing.append("an erid token (ad_marking.erid or erid= in the links)")
+        missing.append(msg("an erid token (ad_marking.erid or erid= in the links)"))
     if missing:
-        return Hit("missing: " + "; ".join(missing), {"missing": missing})
+        return Hit(msg("missing: {missing}", missing=joined(missing)), {"missing": missing})
     return None
 
 
@@ -120,10 +134,11 @@ def localisation(ctx: CampaignContext) -> Hit | None:
     """Russian citizens' data are recorded and stored in databases in Russia."""
     country = (ctx.facts.sender.processing_country or "").upper()
     if not country:
-        return Hit("processing country not declared (sender.processing_country): cannot confirm the "
-                   "databases holding Russian subjects' data are in Russia", {"processing_country": None})
+        return Hit(msg("processing country not declared (sender.processing_country): cannot confirm the "
+                       "databases holding Russian subjects' data are in Russia"), {"processing_country": None})
     if country != "RU":
-        return Hit(f"the campaign is processed in {country}, outside Russia", {"processing_country": country})
+        return Hit(msg("the campaign is processed in {country}, outside Russia", country=country),
+                   {"processing_country": country})
     return None
 
 
@@ -135,8 +150,8 @@ def cross_border(ctx: CampaignContext) -> Hit | None:
         return None  # nothing declared leaves Russia (LOCALISATION says when the country is unknown)
     if country in ctx.policy.cross_border_notifications:
         return None
-    return Hit(f"data go to {country}; no cross-border notification recorded in the policy "
-               "(cross_border_notifications)", {"processing_country": country})
+    return Hit(msg("data go to {country}; no cross-border notification recorded in the policy "
+                   "(cross_border_notifications)", country=country), {"processing_country": country})
 
 
 def _host(url: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from checks.i18n import msg
 from checks.message.alignment import organisational_domain
 from checks.rules.base import CampaignContext, Hit, Pack
 from checks.rules.facts import CampaignFacts
@@ -27,8 +28,8 @@ def opt_out(ctx: CampaignContext) -> Hit | None:
     if m is None:
         return None
     if not m.unsubscribe_visible:
-        how = "List-Unsubscribe alone" if m.list_unsubscribe else "no mechanism at all"
-        return Hit(f"no clear and conspicuous opt-out in the message ({how})")
+        how = msg("List-Unsubscribe alone") if m.list_unsubscribe else msg("no mechanism at all")
+        return Hit(msg("no clear and conspicuous opt-out in the message ({how})", how=how))
     return None
 
 
@@ -37,12 +38,13 @@ def postal_address(ctx: CampaignContext) -> Hit | None:
     """The sender's valid physical postal address, shown in the message."""
     address = (ctx.facts.sender.postal_address or "").strip()
     if not address:
-        return Hit("no postal address declared (sender.postal_address)")
+        return Hit(msg("no postal address declared (sender.postal_address)"))
     if not re.search(r"\d", address) or len(address) < 10:
-        return Hit(f"{address!r} does not look like a physical postal address", {"postal_address": address})
+        return Hit(msg("{address!r} does not look like a physical postal address", address=address),
+                   {"postal_address": address})
     text = getattr(ctx.message, "visible_text", "") or ""
     if ctx.message is not None and not _shown(address, text):
-        return Hit("the declared postal address does not appear in the message", {"postal_address": address})
+        return Hit(msg("the declared postal address does not appear in the message"), {"postal_address": address})
     return None
 
 
@@ -57,8 +59,8 @@ def ad_label(ctx: CampaignContext) -> Hit | None:
                                   f.message.subject, f.message.text]))
     if AD_WORDS.search(text) or (m is None and mark and mark.label):
         return None
-    return Hit("the message does not say it is an advertisement (not needed if every recipient gave prior "
-               "affirmative consent: a reviewer decides)")
+    return Hit(msg("the message does not say it is an advertisement (not needed if every recipient gave prior "
+                   "affirmative consent: a reviewer decides)"))
 
 
 @PACK.campaign("US-CANSPAM-HEADER", commercial_email)
@@ -69,15 +71,17 @@ def header(ctx: CampaignContext) -> list[Hit]:
     if m is None or not m.from_domain:
         return hits
     if sender.domain and organisational_domain(m.from_domain) != organisational_domain(sender.domain):
-        hits.append(Hit(f"From is on {m.from_domain}, the declared sending domain is {sender.domain}",
+        hits.append(Hit(msg("From is on {from_domain}, the declared sending domain is {domain}",
+                            from_domain=m.from_domain, domain=sender.domain),
                         {"from_domain": m.from_domain, "sender_domain": sender.domain}))
     shown = EMAIL_IN_NAME.search(m.from_display or "")
     if shown and organisational_domain(shown.group(1)) != organisational_domain(m.from_domain):
-        hits.append(Hit(f"the From display name shows {shown.group(0)} but the address is on {m.from_domain}",
+        hits.append(Hit(msg("the From display name shows {shown} but the address is on {from_domain}",
+                            shown=shown.group(0), from_domain=m.from_domain),
                         {"display": m.from_display}))
     if not m.aligned:
-        hits.append(Hit("From is not authenticated by an aligned DKIM or SPF domain (routing information "
-                        "does not support it)", {"from_domain": m.from_domain}))
+        hits.append(Hit(msg("From is not authenticated by an aligned DKIM or SPF domain (routing information "
+                            "does not support it)"), {"from_domain": m.from_domain}))
     return hits
 
 
@@ -87,8 +91,8 @@ def subject(ctx: CampaignContext) -> Hit | None:
     m = ctx.message
     subj = (getattr(m, "subject", None) or ctx.facts.message.subject or "")
     if FAKE_THREAD.match(subj) and not getattr(m, "in_reply_to", False):
-        return Hit(f"{subj!r} poses as a reply or forward, but the message starts no thread "
-                   "(no In-Reply-To or References)", {"subject": subj})
+        return Hit(msg("{subject!r} poses as a reply or forward, but the message starts no thread "
+                       "(no In-Reply-To or References)", subject=subj), {"subject": subj})
     return None
 
 

@@ -85,3 +85,18 @@ def _campaign(f, message):
     from tests.checks.rules.conftest import NOW, posture
 
     return evaluate_campaign(f, message=message, posture=posture(), policy=Policy(), now=NOW)
+
+
+@pytest.mark.parametrize(("value", "hit"), [(0, True), (False, True), (None, True), (1, False), (True, False)])
+def test_separate_document_as_the_bulk_read_returns_it(value, hit):
+    found = [f for f in recipient_findings_of(state(separate_document=value)) if f.rule_id == "RU-152FZ-9-SEPARATE"]
+    assert bool(found) is hit
+    if value is not None and hit:
+        assert "not as a separate document" in found[0].detail
+
+
+def recipient_findings_of(s):
+    from checks.rules import recipient_findings
+    from tests.checks.rules.conftest import NOW
+
+    return recipient_findings(s, facts=facts(), now=NOW)
