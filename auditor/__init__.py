@@ -24,6 +24,8 @@ ROUTE_MODULES = (
     "auditor.public",
     "auditor.ui",
     "auditor.reports_views",
+    "auditor.integrations.api",
+    "auditor.integrations.hooks",
 )
 
 

@@ -113,6 +113,7 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("bulk", "BULK-UNSUBSCRIBE-LATENCY", "warn", "Unsubscribes not honoured within 2 days", "Отписки не исполняются в течение 2 дней", "Gmail / Yahoo"),
     ("bulk", "BULK-SPAM-RATE", "warn", "Reported spam rate too high", "Слишком высокая доля жалоб на спам", "Gmail Postmaster guidance"),
     ("channel", "SMS-QUIET-HOURS", "warn", "Advertising SMS outside 09:00-21:00 local time", "Рекламное SMS вне 09:00-21:00 по времени получателя", "operator practice; configurable"),
+    ("delivery", "DELIVERY-HARD-BOUNCE", "block", "The address hard-bounced", "Адрес вернул постоянную ошибку доставки (hard bounce)", "RFC 3463 (5.x.x status); Gmail / Yahoo bulk sender rules (list hygiene)"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.
