@@ -302,6 +302,22 @@ def evidence_urn(integration: Integration, e: ProviderEvent) -> str:
     return f"urn:auditor:integration:{integration.provider}:{integration.id}:event:{e.event_id}"
 
 
+def withdrawal_sources(session: Session, history: list[dict[str, Any]]) -> dict[int, dict[str, str]]:
+    """Per ledger seq of a withdrawal that came from an integration: provider, integration, event id."""
+    found = {}
+    for e in history:
+        url = (e.get("evidence") or {}).get("source_url") or ""
+        if e.get("type") == "withdrawn" and url.startswith("urn:auditor:integration:"):
+            provider, iid, _event, event_id = url.removeprefix("urn:auditor:integration:").split(":", 3)
+            found[e["seq"]] = {"provider": provider, "integration_id": iid, "event_id": event_id}
+    if found:
+        ids = {int(f["integration_id"]) for f in found.values() if f["integration_id"].isdigit()}
+        names = dict(session.execute(sa.select(Integration.id, Integration.name).where(Integration.id.in_(ids))).all())
+        for f in found.values():
+            f["integration"] = names.get(int(f["integration_id"]), f"#{f['integration_id']} (removed)")
+    return found
+
+
 def _withdraw(app: Flask, ledger: Any, integration: Integration,
               items: list[tuple[ProviderEvent, str, str]]) -> int:
     """Append ``withdrawn`` once per person, unless already stopped or consent was given after."""
