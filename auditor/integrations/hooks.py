@@ -75,14 +75,14 @@ def receive(provider: str, token: str) -> Response:
     accepted = svc.accept(current_app, integration.id, body, len(events))
     answer = {"inbox_id": accepted.inbox_id, "events": len(events), "duplicate": accepted.duplicate}
     if not accepted.duplicate:
-        answer.update(_dispatch(current_app, accepted.inbox_id))
+        answer.update(_dispatch(current_app, accepted.inbox_id, events))
     return Response(json.dumps(answer), status=200, mimetype="application/json")
 
 
-def _dispatch(app: Flask, inbox_id: int) -> dict:
+def _dispatch(app: Flask, inbox_id: int, events: list) -> dict:
     """Process now (no broker) or hand to a worker; the entry is durable either way."""
     if not services(app).settings.broker_url:
-        return svc.process_entry(app, inbox_id).to_dict()
+        return svc.process_entry(app, inbox_id, events).to_dict()
     from auditor.jobs import enqueue
 
     try:

@@ -206,8 +206,11 @@ class Processed:
                 "withdrawn": self.withdrawn, "hard_bounces": self.hard_bounces, "invalid": len(self.invalid)}
 
 
-def process_entry(app: Flask, inbox_id: int) -> Processed:
-    """Process one inbox entry exactly once (a no-op when another holds it or it is done)."""
+def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None = None) -> Processed:
+    """Process one inbox entry exactly once (a no-op when another holds it or it is done).
+
+    ``events``: the body already parsed by the receiver (inline processing parses once).
+    """
     now = datetime.now(UTC)
     if not _claim(app, inbox_id, now):
         with services(app).sessions() as s:
@@ -219,7 +222,8 @@ def process_entry(app: Flask, inbox_id: int) -> Processed:
         body = entry.body or b""
         attempts = entry.attempts
     try:
-        events = parse_payload(integration.provider, body)
+        if events is None:
+            events = parse_payload(integration.provider, body)
         result = ingest(app, integration, events, inbox_id)
     except Exception as exc:
         state = "failed" if attempts >= MAX_ATTEMPTS else "received"

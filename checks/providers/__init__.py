@@ -89,7 +89,9 @@ def short(value: Any, limit: int = 500) -> str | None:
     """A printable, bounded text of a provider field, or None."""
     if value is None or value == "":
         return None
-    text = "".join(ch for ch in str(value) if ch.isprintable())
+    text = value if type(value) is str else str(value)
+    if not text.isprintable():  # rare: only then filter character by character
+        text = "".join(ch for ch in text if ch.isprintable())
     return text[:limit] or None
 
 
