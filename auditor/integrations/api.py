@@ -27,7 +27,7 @@ def list_integrations(principal: Principal) -> dict[str, Any]:
 
 
 @route("/campaigns/<int:campaign_id>/audience", scope="gate:check", query=AudienceQuery, tags=("integrations",),
-       errors={409: "the campaign is not approved"},
+       errors={409: "the campaign is not approved"}, produces=tuple(MIMETYPES.values()),
        summary="Who the gate allows now for an approved campaign, with unsubscribe URLs (CSV or JSON Lines)")
 def campaign_audience(principal: Principal, campaign_id: int, query: AudienceQuery) -> Response:
     """Stream the allowed audience for upload to an ESP."""
@@ -52,6 +52,7 @@ def campaign_audience(principal: Principal, campaign_id: int, query: AudienceQue
 
 
 @route("/suppressions", scope="consent:read", query=SuppressionQuery, tags=("integrations",),
+       produces=tuple(MIMETYPES.values()),
        summary="Everyone withdrawn, complained, hard-bounced or erased since a time, for ESP suppression lists")
 def suppression_list(principal: Principal, query: SuppressionQuery) -> Response:
     """Stream the suppression list."""

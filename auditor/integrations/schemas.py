@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -46,6 +46,11 @@ class SuppressionQuery(BaseModel):
     @field_validator("since")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
+        if v is None:
+            return v
+        if v.tzinfo is None:
             raise ValueError("give a time zone (e.g. Z or +03:00)")
-        return v
+        try:
+            return v.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("out of range") from None
