@@ -72,17 +72,18 @@ def receive(provider: str, token: str) -> Response:
         events = parse_payload(provider, body)
     except PayloadError as exc:
         raise ApiError(400, "Bad Request", f"not a {provider} webhook payload: {exc}") from None
-    accepted = svc.accept(current_app, integration.id, body, len(events))
+    inline = not services().settings.broker_url
+    accepted = svc.accept(current_app, integration.id, body, len(events), claim=inline)
     answer = {"inbox_id": accepted.inbox_id, "events": len(events), "duplicate": accepted.duplicate}
     if not accepted.duplicate:
-        answer.update(_dispatch(current_app, accepted.inbox_id, events))
+        answer.update(_dispatch(current_app, accepted.inbox_id, events, integration if inline else None))
     return Response(json.dumps(answer), status=200, mimetype="application/json")
 
 
-def _dispatch(app: Flask, inbox_id: int, events: list) -> dict:
-    """Process now (no broker) or hand to a worker; the entry is durable either way."""
-    if not services(app).settings.broker_url:
-        return svc.process_entry(app, inbox_id, events).to_dict()
+def _dispatch(app: Flask, inbox_id: int, events: list, held: object) -> dict:
+    """Process now (no broker; the entry was accepted claimed) or hand to a worker; durable either way."""
+    if held is not None:
+        return svc.process_entry(app, inbox_id, events, held_by_caller=held).to_dict()
     from auditor.jobs import enqueue
 
     try:

@@ -162,14 +162,20 @@ class Accepted:
     events: int
 
 
-def accept(app: Flask, integration_id: int, body: bytes, events: int) -> Accepted:
-    """Write a verified, parsed request into the inbox (committed on return)."""
+def accept(app: Flask, integration_id: int, body: bytes, events: int, *, claim: bool = False) -> Accepted:
+    """Write a verified, parsed request into the inbox (committed on return).
+
+    ``claim``: the caller processes it at once (inline): the row is written already claimed
+    (accept and claim in one transaction: the same outcome as the two events of the table).
+    """
     digest = hashlib.sha256(body).hexdigest()
     table = InboxEntry.__table__
+    now = datetime.now(UTC)
+    held = {"state": "processing", "attempts": 1, "lease_until": now + LEASE} if claim else {
+        "state": "received", "attempts": 0}
     with transaction(services(app).sessions) as s:
         stmt = (_insert(s, table).values(integration_id=integration_id, body_sha256=digest, body=body,
-                                          events=events, state="received", attempts=0,
-                                          received_at=datetime.now(UTC))
+                                          events=events, received_at=now, **held)
                 .on_conflict_do_nothing(index_elements=["integration_id", "body_sha256"])
                 .returning(table.c.id))
         new_id = s.execute(stmt).scalar()
@@ -206,21 +212,25 @@ class Processed:
                 "withdrawn": self.withdrawn, "hard_bounces": self.hard_bounces, "invalid": len(self.invalid)}
 
 
-def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None = None) -> Processed:
+def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None = None, *,
+                  held_by_caller: Integration | None = None) -> Processed:
     """Process one inbox entry exactly once (a no-op when another holds it or it is done).
 
-    ``events``: the body already parsed by the receiver (inline processing parses once).
+    Inline processing passes the body already parsed (``events``) and the integration of an
+    entry it accepted claimed (``held_by_caller``): no second parse, claim or read.
     """
-    now = datetime.now(UTC)
-    if not _claim(app, inbox_id, now):
-        with services(app).sessions() as s:
-            return Processed(s.scalar(sa.select(InboxEntry.state).where(InboxEntry.id == inbox_id)) or "missing")
     t = InboxEntry.__table__
-    with services(app).sessions() as s:
-        entry = s.get(InboxEntry, inbox_id)
-        integration = s.get(Integration, entry.integration_id)
-        body = entry.body or b""
-        attempts = entry.attempts
+    if held_by_caller is not None and events is not None:
+        integration, body, attempts = held_by_caller, b"", 1
+    else:
+        if not _claim(app, inbox_id, datetime.now(UTC)):
+            with services(app).sessions() as s:
+                return Processed(s.scalar(sa.select(InboxEntry.state).where(InboxEntry.id == inbox_id)) or "missing")
+        with services(app).sessions() as s:
+            entry = s.get(InboxEntry, inbox_id)
+            integration = s.get(Integration, entry.integration_id)
+            body = entry.body or b""
+            attempts = entry.attempts
     try:
         if events is None:
             events = parse_payload(integration.provider, body)

@@ -137,3 +137,19 @@ def test_integrations_api_never_shows_secrets(hooks_sqlite):
     by = {i["name"]: i for i in r.json["integrations"]}
     assert by["uni"]["has_secret"] and by["sp"]["inbox"] == {"processed": 1}
     assert not any("token" in k for i in r.json["integrations"] for k in i)
+
+
+def test_a_failure_after_the_inbox_write_still_answers_2xx_and_the_sweep_finishes(hooks_sqlite, monkeypatch):
+    from auditor.integrations import services as svc
+    from auditor.integrations.tasks import sweep
+
+    h = hooks_sqlite
+    real = svc.ingest
+    monkeypatch.setattr(svc, "ingest", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("disk full")))
+    r = h.post("sendgrid", fixture_bytes("sendgrid.json"))
+    assert r.status_code == 200 and r.json["state"] == "received"  # durable: the provider must not retry
+    assert h.gate()["boris@example.org"] == "allowed"
+    monkeypatch.setattr(svc, "ingest", real)
+    assert sweep(h.loop.app) == {"processed": 1}
+    assert h.gate() == EXPECTED
+    assert sweep(h.loop.app) == {}  # nothing left
