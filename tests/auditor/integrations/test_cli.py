@@ -88,8 +88,8 @@ def test_import_provider_export_and_mapped_crm_file(hooks_sqlite, tmp_path):
     assert r.exit_code == 2 and "address" in r.output
 
 
-def test_audience_and_suppressions_cli_and_api(hooks_sqlite, tmp_path):
-    h = hooks_sqlite
+def test_audience_and_suppressions_cli_and_api(hooks, tmp_path):
+    h = hooks
     app = h.loop.app
     h.post("sendgrid", fixture_bytes("sendgrid.json"))  # boris unsub, vera complaint, gleb bounce, egor unsub
     r = h.client.get(f"/api/v1/campaigns/{h.campaign_id}/audience", headers=h.loop.h("sender"))
