@@ -201,15 +201,13 @@ class Processed:
 
     state: str
     events: int = 0
-    new_events: int = 0
     withdrawn: int = 0
     hard_bounces: int = 0
     invalid: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"state": self.state, "events": self.events, "new_events": self.new_events,
-                "withdrawn": self.withdrawn, "hard_bounces": self.hard_bounces, "invalid": len(self.invalid)}
+        return {"state": self.state, "events": self.events, "withdrawn": self.withdrawn, "hard_bounces": self.hard_bounces, "invalid": len(self.invalid)}
 
 
 def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None = None, *,
@@ -234,7 +232,7 @@ def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None 
     try:
         if events is None:
             events = parse_payload(integration.provider, body)
-        result = ingest(app, integration, events, inbox_id)
+        result = ingest(app, integration, events, inbox_id, finish=True)
     except Exception as exc:
         state = "failed" if attempts >= MAX_ATTEMPTS else "received"
         with transaction(services(app).sessions) as s:
@@ -242,12 +240,18 @@ def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None 
                       .values(state=state, lease_until=None, error=f"{type(exc).__name__}: {exc}"[:2000]))
         app.logger.exception("webhook inbox entry %s failed (attempt %s)", inbox_id, attempts)
         return Processed(state)
-    note = f"{len(result.invalid)} unusable recipient(s)" if result.invalid else None
-    with transaction(services(app).sessions) as s:
-        s.execute(sa.update(t).where(t.c.id == inbox_id).values(
-            state="processed", body=None, lease_until=None, processed_at=datetime.now(UTC), error=note))
-    result.state = "processed"
+    if result.state != "processed":  # withdrawals were appended after the events' transaction
+        with transaction(services(app).sessions) as s:
+            _mark_processed(s, inbox_id, result)
+        result.state = "processed"
     return result
+
+
+def _mark_processed(s: Session, inbox_id: int, result: Processed) -> None:
+    t = InboxEntry.__table__
+    note = f"{len(result.invalid)} unusable recipient(s)" if result.invalid else None
+    s.execute(sa.update(t).where(t.c.id == inbox_id).values(
+        state="processed", body=None, lease_until=None, processed_at=datetime.now(UTC), error=note))
 
 
 def pending(app: Flask, limit: int = 1000) -> list[int]:
@@ -267,8 +271,14 @@ def address_sha256(normalised: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def ingest(app: Flask, integration: Integration, events: Iterable[ProviderEvent], inbox_id: int) -> Processed:
-    """Store provider events once each and apply their consequences (see the module's steps 2-3)."""
+def ingest(app: Flask, integration: Integration, events: Iterable[ProviderEvent], inbox_id: int, *,
+           finish: bool = False) -> Processed:
+    """Store provider events once each and apply their consequences (see the module's steps 2-3).
+
+    Hard bounces are recorded in the events' own transaction (idempotent). ``finish``: mark the
+    inbox entry processed there too when no withdrawal is left to append (the common batch:
+    one write transaction); otherwise the caller marks it after the ledger append.
+    """
     from auditor.ledger.services import get_ledger
 
     ledger = get_ledger(app)
@@ -304,10 +314,13 @@ def ingest(app: Flask, integration: Integration, events: Iterable[ProviderEvent]
             claimed.update(s.scalars(sa.select(table.c.provider_event_id).where(
                 table.c.integration_id == integration.id, table.c.inbox_id == inbox_id,
                 table.c.provider_event_id.in_(consequential[i:i + 500]))))
-    out.new_events = len(rows)  # upper bound; replays are filtered by the unique key
-    mine = [usable[eid] for eid in consequential if eid in claimed]
-    out.withdrawn = _withdraw(app, ledger, integration, [m for m in mine if m[0].kind in WITHDRAWAL_KINDS])
-    out.hard_bounces = _suppress(app, integration, [m for m in mine if m[0].kind == HARD_BOUNCE])
+        mine = [usable[eid] for eid in consequential if eid in claimed]
+        withdrawing = [m for m in mine if m[0].kind in WITHDRAWAL_KINDS]
+        out.hard_bounces = _suppress(s, integration, [m for m in mine if m[0].kind == HARD_BOUNCE])
+        if finish and not withdrawing:
+            _mark_processed(s, inbox_id, out)
+            out.state = "processed"
+    out.withdrawn = _withdraw(app, ledger, integration, withdrawing)
     return out
 
 
@@ -364,8 +377,8 @@ def _withdraw(app: Flask, ledger: Any, integration: Integration,
     return len(batch)
 
 
-def _suppress(app: Flask, integration: Integration, items: list[tuple[ProviderEvent, str, str]]) -> int:
-    """Record hard bounces (the first per address stays)."""
+def _suppress(s: Session, integration: Integration, items: list[tuple[ProviderEvent, str, str]]) -> int:
+    """Record hard bounces in the session's transaction (the first per address stays)."""
     if not items:
         return 0
     rows = {}
@@ -375,9 +388,7 @@ def _suppress(app: Flask, integration: Integration, items: list[tuple[ProviderEv
                             "reason": e.reason, "bounced_at": e.occurred_at.astimezone(UTC),
                             "created_at": datetime.now(UTC)})
     table = BounceSuppression.__table__
-    with transaction(services(app).sessions) as s:
-        s.execute(_insert(s, table).on_conflict_do_nothing(index_elements=["pseudonym", "channel"]),
-                  list(rows.values()))
+    s.execute(_insert(s, table).on_conflict_do_nothing(index_elements=["pseudonym", "channel"]), list(rows.values()))
     return len(rows)
 
 
