@@ -396,10 +396,26 @@ def hard_bounced(conn: Any, pseudonyms: list[str], channel: str) -> dict[str, st
     """Per pseudonym that hard-bounced on ``channel``: why (one batched lookup, for the gate)."""
     from consent_ledger.db import select_in
 
-    if not pseudonyms or conn.execute(sa.text(
-            "SELECT 1 FROM bounce_suppressions WHERE channel = :c LIMIT 1"), {"c": channel}).first() is None:
+    if not pseudonyms:
         return {}
-    rows = select_in(conn, "SELECT pseudonym, reason, bounced_at FROM bounce_suppressions "
-                     "WHERE channel = ? AND pseudonym IN", sorted(set(pseudonyms)), (channel,))
+    bounced = conn.execute(sa.text("SELECT count(*) FROM bounce_suppressions WHERE channel = :c"),
+                           {"c": channel}).scalar()
+    if not bounced:
+        return {}
+    if bounced * 4 < len(pseudonyms):
+        # Fewer bounces than recipients (the usual list): reading them all and intersecting here
+        # costs a fifth of looking 100,000 keys up (bench/integrations.py, docs/integrations.md).
+        wanted = set(pseudonyms)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cursor = conn.connection.dbapi_connection.cursor()  # plain tuples: no per-row SQLAlchemy work
+        try:
+            cursor.execute(f"SELECT pseudonym, reason, bounced_at FROM bounce_suppressions WHERE channel = {mark}",  # noqa: S608
+                           (channel,))
+            rows = [r for r in cursor.fetchall() if r[0] in wanted]
+        finally:
+            cursor.close()
+    else:
+        rows = select_in(conn, "SELECT pseudonym, reason, bounced_at FROM bounce_suppressions "
+                         "WHERE channel = ? AND pseudonym IN", sorted(set(pseudonyms)), (channel,))
     return {p: msg("the address hard-bounced at {time}: {reason}", time=str(at)[:19], reason=reason)
             if reason else msg("the address hard-bounced at {time}", time=str(at)[:19]) for p, reason, at in rows}
