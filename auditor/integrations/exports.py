@@ -111,6 +111,8 @@ def _sha(app: Flask, conn: Any, pseudonyms: list[str]) -> dict[str, str]:
 def suppressions(app: Flask, since: datetime | None) -> Iterator[dict[str, Any]]:
     """Everyone withdrawn, complained, hard-bounced or erased since ``since`` (by when Auditor learnt it).
 
+    A withdrawal is listed only while it stands: a person who consented again since is left out.
+
     Erased people appear only as SHA-256 of the normalised address, and only when an integration
     saw the address before the erasure (the ledger keeps no address of an erased person).
     """
@@ -127,8 +129,11 @@ def suppressions(app: Flask, since: datetime | None) -> Iterator[dict[str, Any]]
         wanted = sorted({r[0] for r in events} | {r[0] for r in bounces})
         who = _identities(app, conn, wanted) if wanted else {}
         digests = _sha(app, conn, [p for p in wanted if p not in who]) if wanted else {}
+        stopped = _still_stopped(conn, sorted({r[0] for r in events if r[1] == "withdrawn"}))
     for p, type_, channel, purpose, text, recorded in events:
         ev = json.loads(text)
+        if type_ == "withdrawn" and (p, channel, purpose) not in stopped:
+            continue  # consent was given again since: an ESP must not suppress them any more
         if type_ == "erased":
             if p in digests:
                 yield _row(None, digests[p], "erased", None, None, recorded, "ledger")
@@ -141,6 +146,17 @@ def suppressions(app: Flask, since: datetime | None) -> Iterator[dict[str, Any]]
         at = _iso(bounced_at)
         yield _row(who.get(p), None if p in who else digests.get(p), "hard_bounce", channel, None, at,
                    f"event {event_id}" + (f": {reason}" if reason else ""))
+
+
+def _still_stopped(conn: Any, pseudonyms: list[str]) -> set[tuple[str, str, str]]:
+    """(pseudonym, channel, purpose) whose current state is still withdrawn or erased."""
+    from consent_ledger.db import select_in
+
+    if not pseudonyms:
+        return set()
+    rows = select_in(conn, "SELECT pseudonym, channel, purpose FROM ledger_states "
+                     "WHERE status IN ('withdrawn', 'erased') AND pseudonym IN", pseudonyms)
+    return {tuple(r) for r in rows}
 
 
 def _iso(ts: datetime) -> str:
