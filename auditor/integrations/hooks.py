@@ -77,6 +77,8 @@ def receive(provider: str, token: str) -> Response:
     answer = {"inbox_id": accepted.inbox_id, "events": len(events), "duplicate": accepted.duplicate}
     if not accepted.duplicate:
         answer.update(_dispatch(current_app, accepted.inbox_id, events, integration if inline else None))
+    elif inline:  # the provider's retry of an entry whose processing failed: try again now
+        answer["state"] = svc.process_entry(current_app, accepted.inbox_id, events).state
     return Response(json.dumps(answer), status=200, mimetype="application/json")
 
 

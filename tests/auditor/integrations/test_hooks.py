@@ -153,3 +153,19 @@ def test_a_failure_after_the_inbox_write_still_answers_2xx_and_the_sweep_finishe
     assert sweep(h.loop.app) == {"processed": 1}
     assert h.gate() == EXPECTED
     assert sweep(h.loop.app) == {}  # nothing left
+
+
+def test_a_provider_retry_of_a_failed_entry_processes_it(hooks_sqlite, monkeypatch):
+    from auditor.integrations import services as svc
+
+    h = hooks_sqlite
+    real = svc.ingest
+    monkeypatch.setattr(svc, "ingest", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("disk full")))
+    body = fixture_bytes("sendpulse.json")
+    assert h.post("sendpulse", body).json["state"] == "received"
+    monkeypatch.setattr(svc, "ingest", real)
+    r = h.post("sendpulse", body)  # SendPulse retries the same batch
+    assert r.json["duplicate"] is True and r.json["state"] == "processed"
+    assert h.gate() == EXPECTED and len(h.withdrawals("boris@example.org")) == 1
+    assert h.post("sendpulse", body).json["state"] == "processed"  # a later retry changes nothing
+    assert len(h.withdrawals("boris@example.org")) == 1
