@@ -22,8 +22,11 @@ ROUTE_MODULES = (
     "auditor.gate.api",
     "auditor.messages.api",
     "auditor.public",
+    "auditor.ui.integrations",  # adds routes to the ui blueprint: before it is registered
     "auditor.ui",
     "auditor.reports_views",
+    "auditor.integrations.api",
+    "auditor.integrations.hooks",
 )
 
 

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from auditor.services import services
 
 # Modules whose import registers jobs (missing ones are skipped, like the CLI's areas).
-JOB_MODULES = ("auditor.monitoring.tasks", "auditor.reports.tasks")
+JOB_MODULES = ("auditor.monitoring.tasks", "auditor.reports.tasks", "auditor.integrations.tasks")
 
 _JOBS: dict[str, Callable[..., Any]] = {}
 

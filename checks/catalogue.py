@@ -123,6 +123,7 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("dns", "MTA-STS-TESTING", "info", "MTA-STS policy not enforced or short-lived", "Политика MTA-STS не применяется или слишком короткая", "RFC 8461 §3.2"),
     ("dns", "BIMI-INVALID", "warn", "BIMI record is unusable", "Запись BIMI непригодна", "BIMI draft §4"),
     ("dns", "BIMI-NO-ENFORCEMENT", "warn", "BIMI published while DMARC does not enforce", "BIMI опубликован, а DMARC не в режиме enforcement", "BIMI draft §4.1; Gmail/Yahoo BIMI requirements"),
+    ("delivery", "DELIVERY-HARD-BOUNCE", "block", "The address hard-bounced", "Адрес вернул постоянную ошибку доставки (hard bounce)", "RFC 3463 (5.x.x status); Gmail / Yahoo bulk sender rules (list hygiene)"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.

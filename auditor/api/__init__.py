@@ -39,6 +39,7 @@ class RouteSpec:
     tags: tuple[str, ...] = ()
     raw_body: str | None = None
     errors: dict[int, str] = field(default_factory=dict)
+    produces: tuple[str, ...] = ()  # media types of a streamed (non-JSON) success body
 
 
 ROUTES: list[RouteSpec] = []
@@ -128,6 +129,7 @@ def route(
     tags: tuple[str, ...] = (),
     raw_body: str | None = None,
     errors: dict[int, str] | None = None,
+    produces: tuple[str, ...] = (),
 ) -> Callable:
     """Declare an API route: its scope, body and query models and response model.
 
@@ -152,7 +154,7 @@ def route(
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=list(methods))
         ROUTES.append(RouteSpec(rule, methods, fn.__name__, summary, scope, body, query,
-                                {status: response}, tags, raw_body, dict(errors or {})))
+                                {status: response}, tags, raw_body, dict(errors or {}), produces))
         view.required_scope = scope  # type: ignore[attr-defined]
         return view
 
@@ -223,10 +225,14 @@ def openapi_document() -> dict[str, Any]:
             responses: dict[str, Any] = {}
             for code, model in r.responses.items():
                 schema = {"$ref": f"#/components/schemas/{model.__name__}"} if model else {"type": "object"}
-                body = {"schema": schema}
-                if model:
-                    body["example"] = example(schema, schemas)
-                responses[str(code)] = {"description": "success", "content": {"application/json": body}}
+                if r.produces:
+                    content = {mt: {"schema": {"type": "string"}} for mt in r.produces}
+                else:
+                    body = {"schema": schema}
+                    if model:
+                        body["example"] = example(schema, schemas)
+                    content = {"application/json": body}
+                responses[str(code)] = {"description": "success", "content": content}
             errors = [(400, "bad request"), (401, "no or unknown API key"), (403, "scope or role missing"),
                       (404, "not found"), (413, "body too large"), (415, "not JSON"), (422, "invalid body"),
                       (429, "too many requests: wait Retry-After seconds")]

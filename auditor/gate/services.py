@@ -121,6 +121,17 @@ class GateAnswer:
                 f'"ledger_size":{int(self.ledger_size)}}}')
 
 
+HARD_BOUNCE_RULE = "DELIVERY-HARD-BOUNCE"
+
+
+def _hard_bounced(app: Flask, verdicts: list, channel: str) -> dict[str, str]:
+    """Of the recipients consent allows, those that hard-bounced: one batched lookup."""
+    from auditor.integrations.services import hard_bounced
+
+    with services(app).engine.connect() as conn:
+        return hard_bounced(conn, [p for _raw, p, outcome in verdicts if p and not outcome.blocking], channel)
+
+
 def unsubscribe_signing_key(app: Flask) -> bytes:
     """The app's HMAC key for unsubscribe tokens (derived once)."""
     svc = services(app)
@@ -148,9 +159,12 @@ def check(app: Flask, session: Session, token: str, recipients: list[str],
         base = services(app).settings.public_url + "/u/"
         allowed: list[tuple[str, str]] = []
         suppressed: list[tuple[str, str, str]] = []
+        bounced = _hard_bounced(app, verdicts, campaign.channel)
         for raw, p, outcome in verdicts:
             if outcome.blocking:
                 suppressed.append((raw, outcome.blocking[0], outcome.reason))
+            elif bounced and p in bounced:
+                suppressed.append((raw, HARD_BOUNCE_RULE, bounced[p]))
             else:
                 allowed.append((raw, base + sign(p)))
     # Tokens are base64url; if the configured base needs no escaping either, no URL does.

@@ -43,8 +43,10 @@ def ledger() -> str | tuple[str, int]:
     led = get_ledger()
     history = led.history(p)
     gaps = {e["seq"]: evidence_gaps(e) for e in history if e.get("type") in ("granted", "confirmed")}
+    from auditor.integrations.services import withdrawal_sources
+
     return render_template("ui/ledger.html", q=q, p=p, states=led.states_of(p), history=list(reversed(history)),
-                           gaps=gaps,
+                           gaps=gaps, sources=withdrawal_sources(db(), history),
                            erased=any(e.get("type") == "erased" for e in history))
 
 

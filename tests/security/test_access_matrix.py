@@ -15,7 +15,8 @@ from auditor.accounts.services import ALL_SCOPES, ROLE_SCOPES
 ROLES = ("admin", "legal", "security", "sender")
 PUBLIC = {"static", "bootstrap.static", "ui.static", "health.healthz", "health.readyz", "openapi_json",
           "api_docs", "api_docs_init", "api_docs_static", "ui.login", "ui.logout", "ui.language", "public.unsubscribe_page",
-          "public.unsubscribe_one_click"}
+          "public.unsubscribe_one_click",
+          "hooks.receive"}  # authorised by the URL token and the provider's signature
 
 # API endpoint -> the scope it needs.
 API = {
@@ -28,6 +29,8 @@ API = {
     "api.get_campaign": "campaign:read", "api.review_campaign": "review:write",
     "api.revoke_approval": "review:write", "api.gate_check": "gate:check",
     "api.check_message_now": "message:check",
+    "api.list_integrations": "admin", "api.campaign_audience": "gate:check",
+    "api.suppression_list": "consent:read",
 }
 # UI endpoint -> the roles that may open it (admins may open every page).
 REVIEWERS = {"legal", "security"}
@@ -41,9 +44,11 @@ UI = {
     "ui.ledger_erase": set(), "ui.ledger_status": REVIEWERS, "ui.ledger_verify": REVIEWERS,
     "reports.campaign": REVIEWERS, "reports.domain": REVIEWERS, "reports.subject": {"legal"},
     "reports.period": REVIEWERS, "reports.job": REVIEWERS, "reports.job_pdf": REVIEWERS,
+    "ui.admin_integrations": set(), "ui.admin_integration_remove": set(),
 }
 SAMPLE = {"campaign_id": "1", "key_id": "999", "user_id": "999", "asset_id": "999", "domain": "shop.example",
-          "ip": "192.0.2.10", "subject": "nobody@example.org", "seq": "1", "job_id": "nojob", "token": "x"}
+          "ip": "192.0.2.10", "subject": "nobody@example.org", "seq": "1", "job_id": "nojob", "token": "x",
+          "provider": "sendgrid", "integration_id": "999"}
 
 
 def _path(rule) -> str:

@@ -1,0 +1,1 @@
+"""ESP and CRM integrations: webhook events in, audiences and suppressions out."""

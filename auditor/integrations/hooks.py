@@ -1,0 +1,103 @@
+"""Webhook receivers: ``/hooks/<provider>/<token>``, durable in the inbox before the 2xx."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, Response, current_app, json, request
+
+from auditor.errors import ApiError
+from auditor.integrations import services as svc
+from auditor.services import services
+from checks.providers import WEBHOOK_PROVIDERS, PayloadError, SignatureError, parse_payload
+
+bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+log = logging.getLogger("auditor.integrations")
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # a SendGrid batch is at most a few MB; HOOK_MAX_BYTES overrides
+
+
+def _cap() -> int:
+    return int(current_app.config.get("HOOK_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _body() -> bytes:
+    """The raw body, refusing (413) what is over the cap before reading it all."""
+    cap = _cap()
+    if request.content_length is not None and request.content_length > cap:
+        raise ApiError(413, "Payload Too Large", f"a webhook body is at most {cap} bytes")
+    body = request.stream.read(cap + 1)
+    if len(body) > cap:
+        raise ApiError(413, "Payload Too Large", f"a webhook body is at most {cap} bytes")
+    if request.content_length is not None and len(body) != request.content_length:
+        raise ApiError(400, "Bad Request", "the body is shorter than its Content-Length (truncated)")
+    return body
+
+
+def _verify(integration, body: bytes) -> None:
+    """The provider's own authentication, on top of the URL token."""
+    try:
+        if integration.provider == "sendgrid" and integration.secret:
+            from checks.providers.sendgrid import (
+                SIGNATURE_HEADER,
+                TIMESTAMP_HEADER,
+                verify_signature,
+            )
+
+            verify_signature(integration.secret, request.headers.get(SIGNATURE_HEADER),
+                             request.headers.get(TIMESTAMP_HEADER), body)
+        elif integration.provider == "unisender":
+            from checks.providers.unisender import verify_auth
+
+            verify_auth(integration.secret or "", body)
+    except SignatureError as exc:
+        raise ApiError(403, "Forbidden", f"signature refused: {exc}") from None
+
+
+@bp.route("/<provider>/<token>", methods=("GET", "HEAD", "POST"))
+def receive(provider: str, token: str) -> Response:
+    """Accept one provider request: token, size, signature, format; inbox; then process."""
+    if provider not in WEBHOOK_PROVIDERS:
+        raise ApiError(404, "Not Found", f"no webhook receiver for {provider!r}")
+    with services().sessions() as s:
+        integration = svc.by_token(s, provider, token)
+    if integration is None:
+        raise ApiError(403, "Forbidden", "unknown webhook URL token for this provider")
+    if request.method != "POST":
+        if provider == "mailchimp":  # Mailchimp GETs the URL to validate it before saving the webhook
+            return Response("ok\n", mimetype="text/plain")
+        raise ApiError(405, "Method Not Allowed", "the provider POSTs its events here")
+    body = _body()
+    _verify(integration, body)
+    try:
+        events = parse_payload(provider, body)
+    except PayloadError as exc:
+        raise ApiError(400, "Bad Request", f"not a {provider} webhook payload: {exc}") from None
+    inline = not services().settings.broker_url
+    accepted = svc.accept(current_app, integration.id, body, len(events), claim=inline)
+    answer = {"inbox_id": accepted.inbox_id, "events": len(events), "duplicate": accepted.duplicate}
+    if not accepted.duplicate:
+        answer.update(_dispatch(current_app, accepted.inbox_id, events, integration if inline else None))
+    elif inline:  # the provider's retry of an entry whose processing failed: try again now
+        answer["state"] = svc.process_entry(current_app, accepted.inbox_id, events).state
+    return Response(json.dumps(answer), status=200, mimetype="application/json")
+
+
+def _dispatch(app: Flask, inbox_id: int, events: list, held: object) -> dict:
+    """Process now (no broker; the entry was accepted claimed) or hand to a worker; durable either way."""
+    if held is not None:
+        return svc.process_entry(app, inbox_id, events, held_by_caller=held).to_dict()
+    from auditor.jobs import enqueue
+
+    try:
+        enqueue("integrations.process", app=app, inbox_id=inbox_id)
+    except Exception:  # the broker is down: the sweep (``auditor integrations process``) picks it up
+        log.exception("could not enqueue webhook inbox entry %s", inbox_id)
+    return {"state": "received"}
+
+
+def init_app(app: Flask) -> None:
+    """Register the receivers; their authentication is the URL token and the provider's signature."""
+    app.register_blueprint(bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(bp)

@@ -1,0 +1,421 @@
+"""Integrations: configure them, accept their webhooks into the inbox, process the inbox.
+
+Processing one inbox entry (docs/integrations.md, "The inbox"):
+
+1. claim it (``received`` -> ``processing`` with a lease), so one worker holds it at a time;
+2. insert its delivery events, ignoring provider event ids already stored: the entry *claims*
+   the events it inserted (``delivery_events.inbox_id``), so a retried batch claims nothing;
+3. append ``withdrawn`` for the claimed unsubscribes and complaints, skipping people whose
+   state is already withdrawn or erased (a crash between 2 and 4 repeats 3 without a second
+   ``withdrawn``), and record the claimed hard bounces;
+4. mark it ``processed`` and drop the body (it holds addresses: erasure must not be undone here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from auditor.db import is_sqlite, transaction
+from auditor.integrations.models import BounceSuppression, DeliveryEvent, InboxEntry, Integration
+from auditor.services import services
+from checks.i18n import msg
+from checks.providers import (
+    HARD_BOUNCE,
+    WEBHOOK_PROVIDERS,
+    WITHDRAWAL_KINDS,
+    ProviderEvent,
+    parse_payload,
+)
+from consent_ledger.identifiers import InvalidIdentifier, normalise_identifier
+
+PROVIDERS = (*WEBHOOK_PROVIDERS, "csv")
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=2)
+STOPPED = ("withdrawn", "erased")
+
+
+class IntegrationError(ValueError):
+    """A configuration request cannot be done; the message says why."""
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 hex of a webhook URL token (only the hash is stored)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def webhook_url(app: Flask, provider: str, token: str) -> str:
+    """The URL to give the provider."""
+    return f"{services(app).settings.public_url}/hooks/{provider}/{token}"
+
+
+def create_integration(session: Session, *, name: str, provider: str, actor: str, channel: str = "email",
+                       purpose: str = "marketing", controller: str | None = None, secret: str | None = None,
+                       mapping: dict[str, Any] | None = None) -> tuple[Integration, str]:
+    """Store an integration; returns it and its webhook token (shown once, only its hash is kept)."""
+    from consent_ledger.events import EventIn, event_body
+
+    name = name.strip()
+    if not name or len(name) > 100 or not name.isprintable() or "/" in name:
+        raise IntegrationError("the name must be 1-100 printable characters without '/'")
+    if provider not in PROVIDERS:
+        raise IntegrationError(f"unknown provider {provider!r}; one of {', '.join(PROVIDERS)}")
+    try:
+        body = event_body(EventIn(type="withdrawn", channel=channel, purpose=purpose, controller=controller))
+    except Exception as exc:  # consent_ledger's _Bad: field and message
+        raise IntegrationError(f"{getattr(exc, 'field', 'field')}: {getattr(exc, 'message', exc)}") from None
+    if provider == "sendgrid" and secret:
+        from checks.providers.sendgrid import load_public_key
+
+        try:
+            load_public_key(secret)
+        except ValueError as exc:
+            raise IntegrationError(str(exc)) from None
+    if provider == "unisender" and not secret:
+        raise IntegrationError("unisender needs its API key (--api-key-stdin): the 'auth' MD5 uses it")
+    if provider == "csv" and not mapping:
+        raise IntegrationError("a csv integration needs --mapping FILE.yaml")
+    if session.scalar(sa.select(Integration.id).where(Integration.name == name)) is not None:
+        raise IntegrationError(f"an integration named {name!r} exists")
+    token = secrets.token_urlsafe(32)
+    row = Integration(name=name, provider=provider, controller=body["controller"], channel=body["channel"],
+                      purpose=body["purpose"], secret=secret, mapping=mapping, token_sha256=token_hash(token),
+                      created_by=actor, created_at=datetime.now(UTC))
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def list_integrations(session: Session) -> list[Integration]:
+    """Every integration, by name."""
+    return list(session.scalars(sa.select(Integration).order_by(Integration.name)))
+
+
+def get_integration(session: Session, name: str) -> Integration:
+    """The integration called ``name``; IntegrationError when there is none."""
+    row = session.scalar(sa.select(Integration).where(Integration.name == name))
+    if row is None:
+        raise IntegrationError(f"no integration named {name!r}")
+    return row
+
+
+def remove_integration(session: Session, name: str) -> None:
+    """Delete an integration; its URL stops working. Ledger events it caused stay (append-only)."""
+    row = get_integration(session, name)
+    session.execute(sa.delete(InboxEntry).where(InboxEntry.integration_id == row.id))
+    session.execute(sa.delete(DeliveryEvent).where(DeliveryEvent.integration_id == row.id))
+    session.execute(sa.update(BounceSuppression).where(BounceSuppression.integration_id == row.id)
+                    .values(integration_id=None))
+    session.delete(row)
+
+
+def describe(row: Integration, inbox: dict[str, int] | None = None) -> dict[str, Any]:
+    """An integration as the API and CLI show it: never its secret or token."""
+    return {"id": row.id, "name": row.name, "provider": row.provider, "controller": row.controller,
+            "channel": row.channel, "purpose": row.purpose, "has_secret": bool(row.secret),
+            "created_at": _aware(row.created_at).isoformat(), "created_by": row.created_by,
+            "inbox": inbox or {}}
+
+
+def inbox_counts(session: Session) -> dict[int, dict[str, int]]:
+    """Per integration id, how many inbox entries are in each state."""
+    out: dict[int, dict[str, int]] = {}
+    for iid, state, n in session.execute(sa.select(InboxEntry.integration_id, InboxEntry.state, sa.func.count())
+                                         .group_by(InboxEntry.integration_id, InboxEntry.state)):
+        out.setdefault(iid, {})[state] = n
+    return out
+
+
+def by_token(session: Session, provider: str, token: str) -> Integration | None:
+    """The integration whose URL token is ``token`` for ``provider``, else None."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(sa.select(Integration).where(Integration.token_sha256 == token_hash(token)))
+    return row if row is not None and row.provider == provider else None
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _insert(session_or_conn: Any, table: sa.Table) -> Any:
+    return (sqlite.insert if is_sqlite(session_or_conn) else postgresql.insert)(table)
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+@dataclass
+class Accepted:
+    """A webhook request made durable: its inbox id, and whether it was a byte-for-byte replay."""
+
+    inbox_id: int
+    duplicate: bool
+    events: int
+
+
+def accept(app: Flask, integration_id: int, body: bytes, events: int, *, claim: bool = False) -> Accepted:
+    """Write a verified, parsed request into the inbox (committed on return).
+
+    ``claim``: the caller processes it at once (inline): the row is written already claimed
+    (accept and claim in one transaction: the same outcome as the two events of the table).
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    table = InboxEntry.__table__
+    now = datetime.now(UTC)
+    held = {"state": "processing", "attempts": 1, "lease_until": now + LEASE} if claim else {
+        "state": "received", "attempts": 0}
+    with transaction(services(app).sessions) as s:
+        stmt = (_insert(s, table).values(integration_id=integration_id, body_sha256=digest, body=body,
+                                          events=events, received_at=now, **held)
+                .on_conflict_do_nothing(index_elements=["integration_id", "body_sha256"])
+                .returning(table.c.id))
+        new_id = s.execute(stmt).scalar()
+        if new_id is not None:
+            return Accepted(int(new_id), False, events)
+        old = s.scalar(sa.select(table.c.id).where(table.c.integration_id == integration_id,
+                                                    table.c.body_sha256 == digest))
+        return Accepted(int(old), True, events)
+
+
+def _claim(app: Flask, inbox_id: int, now: datetime) -> bool:
+    t = InboxEntry.__table__
+    with transaction(services(app).sessions) as s:
+        claimable = sa.or_(t.c.state == "received", sa.and_(t.c.state == "processing", t.c.lease_until < now))
+        done = s.execute(sa.update(t).where(t.c.id == inbox_id, claimable)
+                         .values(state="processing", attempts=t.c.attempts + 1, lease_until=now + LEASE))
+        return done.rowcount == 1
+
+
+@dataclass
+class Processed:
+    """What processing an inbox entry (or an import) did."""
+
+    state: str
+    events: int = 0
+    withdrawn: int = 0
+    hard_bounces: int = 0
+    invalid: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"state": self.state, "events": self.events, "withdrawn": self.withdrawn, "hard_bounces": self.hard_bounces, "invalid": len(self.invalid)}
+
+
+def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None = None, *,
+                  held_by_caller: Integration | None = None) -> Processed:
+    """Process one inbox entry exactly once (a no-op when another holds it or it is done).
+
+    Inline processing passes the body already parsed (``events``) and the integration of an
+    entry it accepted claimed (``held_by_caller``): no second parse, claim or read.
+    """
+    t = InboxEntry.__table__
+    if held_by_caller is not None and events is not None:
+        integration, body, attempts = held_by_caller, b"", 1
+    else:
+        if not _claim(app, inbox_id, datetime.now(UTC)):
+            with services(app).sessions() as s:
+                return Processed(s.scalar(sa.select(InboxEntry.state).where(InboxEntry.id == inbox_id)) or "missing")
+        with services(app).sessions() as s:
+            entry = s.get(InboxEntry, inbox_id)
+            integration = s.get(Integration, entry.integration_id)
+            body = entry.body or b""
+            attempts = entry.attempts
+    try:
+        if events is None:
+            events = parse_payload(integration.provider, body)
+        result = ingest(app, integration, events, inbox_id, finish=True)
+    except Exception as exc:
+        state = "failed" if attempts >= MAX_ATTEMPTS else "received"
+        with transaction(services(app).sessions) as s:
+            s.execute(sa.update(t).where(t.c.id == inbox_id)
+                      .values(state=state, lease_until=None, error=f"{type(exc).__name__}: {exc}"[:2000]))
+        app.logger.exception("webhook inbox entry %s failed (attempt %s)", inbox_id, attempts)
+        return Processed(state)
+    if result.state != "processed":  # withdrawals were appended after the events' transaction
+        with transaction(services(app).sessions) as s:
+            _mark_processed(s, inbox_id, result)
+        result.state = "processed"
+    return result
+
+
+def _mark_processed(s: Session, inbox_id: int, result: Processed) -> None:
+    t = InboxEntry.__table__
+    note = f"{len(result.invalid)} unusable recipient(s)" if result.invalid else None
+    s.execute(sa.update(t).where(t.c.id == inbox_id).values(
+        state="processed", body=None, lease_until=None, processed_at=datetime.now(UTC), error=note))
+
+
+def pending(app: Flask, limit: int = 1000) -> list[int]:
+    """Inbox entries to (re)process: received, or processing with an expired lease."""
+    t = InboxEntry.__table__
+    now = datetime.now(UTC)
+    with services(app).sessions() as s:
+        return list(s.scalars(sa.select(t.c.id).where(sa.or_(
+            t.c.state == "received", sa.and_(t.c.state == "processing", t.c.lease_until < now)))
+            .order_by(t.c.id).limit(limit)))
+
+
+# --- events into the stores -------------------------------------------------------------------
+
+def address_sha256(normalised: str) -> str:
+    """SHA-256 hex of a normalised address (what suppression exports show of erased people)."""
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def ingest(app: Flask, integration: Integration, events: Iterable[ProviderEvent], inbox_id: int, *,
+           finish: bool = False) -> Processed:
+    """Store provider events once each and apply their consequences (see the module's steps 2-3).
+
+    Hard bounces are recorded in the events' own transaction (idempotent). ``finish``: mark the
+    inbox entry processed there too when no withdrawal is left to append (the common batch:
+    one write transaction); otherwise the caller marks it after the ledger append.
+    """
+    from auditor.ledger.services import get_ledger
+
+    ledger = get_ledger(app)
+    events = list(events)
+    out = Processed("processing", events=len(events))
+    channel = integration.channel
+    now = datetime.now(UTC)
+    names = ledger.pseudonyms_of([e.recipient for e in events], channel)
+    rows, usable = [], {}
+    for e in events:
+        p = names[e.recipient]
+        if type(p) is not str:
+            out.invalid.append(e.recipient)
+            continue
+        try:
+            digest = address_sha256(normalise_identifier(e.recipient, channel))
+        except InvalidIdentifier:
+            out.invalid.append(e.recipient)
+            continue
+        usable[e.event_id] = (e, p, digest)
+        rows.append({"integration_id": integration.id, "inbox_id": inbox_id, "provider_event_id": e.event_id,
+                     "kind": e.kind, "provider_type": e.provider_type[:64], "recipient_pseudonym": p,
+                     "recipient_sha256": digest, "campaign_id": e.campaign_id, "esp_campaign": e.esp_campaign,
+                     "reason": e.reason, "event_at": e.occurred_at.astimezone(UTC), "received_at": now})
+    table = DeliveryEvent.__table__
+    consequential = [r["provider_event_id"] for r in rows if r["kind"] in WITHDRAWAL_KINDS or r["kind"] == HARD_BOUNCE]
+    with transaction(services(app).sessions) as s:
+        if rows:
+            ins = _insert(s, table).on_conflict_do_nothing(index_elements=["integration_id", "provider_event_id"])
+            s.execute(ins, rows)
+        claimed: set[str] = set()
+        for i in range(0, len(consequential), 500):
+            claimed.update(s.scalars(sa.select(table.c.provider_event_id).where(
+                table.c.integration_id == integration.id, table.c.inbox_id == inbox_id,
+                table.c.provider_event_id.in_(consequential[i:i + 500]))))
+        mine = [usable[eid] for eid in consequential if eid in claimed]
+        withdrawing = [m for m in mine if m[0].kind in WITHDRAWAL_KINDS]
+        out.hard_bounces = _suppress(s, integration, [m for m in mine if m[0].kind == HARD_BOUNCE])
+        if finish and not withdrawing:
+            _mark_processed(s, inbox_id, out)
+            out.state = "processed"
+    out.withdrawn = _withdraw(app, ledger, integration, withdrawing)
+    return out
+
+
+def evidence_urn(integration: Integration, e: ProviderEvent) -> str:
+    """Where a withdrawal came from, as the ledger keeps it: provider, integration and event id."""
+    return f"urn:auditor:integration:{integration.provider}:{integration.id}:event:{e.event_id}"
+
+
+def withdrawal_sources(session: Session, history: list[dict[str, Any]]) -> dict[int, dict[str, str]]:
+    """Per ledger seq of a withdrawal that came from an integration: provider, integration, event id."""
+    found = {}
+    for e in history:
+        url = (e.get("evidence") or {}).get("source_url") or ""
+        if e.get("type") == "withdrawn" and url.startswith("urn:auditor:integration:"):
+            provider, iid, _event, event_id = url.removeprefix("urn:auditor:integration:").split(":", 3)
+            found[e["seq"]] = {"provider": provider, "integration_id": iid, "event_id": event_id}
+    if found:
+        ids = {int(f["integration_id"]) for f in found.values() if f["integration_id"].isdigit()}
+        names = dict(session.execute(sa.select(Integration.id, Integration.name).where(Integration.id.in_(ids))).all())
+        for f in found.values():
+            f["integration"] = names.get(int(f["integration_id"]), f"#{f['integration_id']} (removed)")
+    return found
+
+
+def _withdraw(app: Flask, ledger: Any, integration: Integration,
+              items: list[tuple[ProviderEvent, str, str]]) -> int:
+    """Append ``withdrawn`` once per person, unless already stopped or consent was given after."""
+    from consent_ledger import EventIn, Evidence
+
+    if not items:
+        return 0
+    first: dict[str, tuple[ProviderEvent, str, str]] = {}
+    for item in sorted(items, key=lambda m: m[0].occurred_at):
+        first.setdefault(item[1], item)
+    states = ledger.current_states(list(first), integration.channel, integration.purpose)
+    batch = []
+    for p, (e, _p, _digest) in first.items():
+        state = states.get(p)
+        if state is not None and state.status in STOPPED:
+            continue
+        if state is not None and state.granted_at is not None and _aware(state.granted_at) > e.occurred_at:
+            # Consent given again after the provider's event (a late, out-of-order delivery of an
+            # old unsubscribe): the newer expression of will stands (GDPR art. 7(3)).
+            continue
+        complaint = e.kind == "complaint"
+        batch.append(EventIn(
+            type="withdrawn", subject=e.recipient, channel=integration.channel, purpose=integration.purpose,
+            controller=integration.controller, method="esp_complaint" if complaint else "esp_unsubscribe",
+            evidence=Evidence(source_url=evidence_urn(integration, e)), claimed_at=e.occurred_at,
+            reason=(f"{'complaint' if complaint else 'unsubscribe'}: {integration.provider} "
+                    f"{e.provider_type} event {e.event_id} at {e.occurred_at.isoformat()}")[:500]))
+    if batch:
+        ledger.append(batch, actor=f"integration:{integration.name}")
+    return len(batch)
+
+
+def _suppress(s: Session, integration: Integration, items: list[tuple[ProviderEvent, str, str]]) -> int:
+    """Record hard bounces in the session's transaction (the first per address stays)."""
+    if not items:
+        return 0
+    rows = {}
+    for e, p, digest in sorted(items, key=lambda m: m[0].occurred_at):
+        rows.setdefault(p, {"pseudonym": p, "channel": integration.channel, "recipient_sha256": digest,
+                            "integration_id": integration.id, "provider_event_id": e.event_id,
+                            "reason": e.reason, "bounced_at": e.occurred_at.astimezone(UTC),
+                            "created_at": datetime.now(UTC)})
+    table = BounceSuppression.__table__
+    s.execute(_insert(s, table).on_conflict_do_nothing(index_elements=["pseudonym", "channel"]), list(rows.values()))
+    return len(rows)
+
+
+def hard_bounced(conn: Any, pseudonyms: list[str], channel: str) -> dict[str, str]:
+    """Per pseudonym that hard-bounced on ``channel``: why (one batched lookup, for the gate)."""
+    from consent_ledger.db import select_in
+
+    if not pseudonyms:
+        return {}
+    bounced = conn.execute(sa.text("SELECT count(*) FROM bounce_suppressions WHERE channel = :c"),
+                           {"c": channel}).scalar()
+    if not bounced:
+        return {}
+    if bounced * 4 < len(pseudonyms):
+        # Fewer bounces than recipients (the usual list): reading them all and intersecting here
+        # costs a fifth of looking 100,000 keys up (bench/integrations.py, docs/integrations.md).
+        wanted = set(pseudonyms)
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        cursor = conn.connection.dbapi_connection.cursor()  # plain tuples: no per-row SQLAlchemy work
+        try:
+            cursor.execute(f"SELECT pseudonym, reason, bounced_at FROM bounce_suppressions WHERE channel = {mark}",  # noqa: S608
+                           (channel,))
+            rows = [r for r in cursor.fetchall() if r[0] in wanted]
+        finally:
+            cursor.close()
+    else:
+        rows = select_in(conn, "SELECT pseudonym, reason, bounced_at FROM bounce_suppressions "
+                         "WHERE channel = ? AND pseudonym IN", sorted(set(pseudonyms)), (channel,))
+    return {p: msg("the address hard-bounced at {time}: {reason}", time=str(at)[:19], reason=reason)
+            if reason else msg("the address hard-bounced at {time}", time=str(at)[:19]) for p, reason, at in rows}

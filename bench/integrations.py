@@ -1,0 +1,326 @@
+"""Benchmark of webhook ingestion: SendGrid-shaped events per second through HTTP (batches of 100
+and 1,000), the time from a webhook's 2xx to the gate suppressing that person (inline and
+through Celery on Redis).
+
+The baseline, measured in the same run with the same HTTP server (waitress) and client, is the
+least a webhook receiver can do: a WSGI app that inserts the raw body into a SQLite table and
+answers 200 (no token, signature, parsing, inbox, dedup or processing). Run
+``python bench/integrations.py`` (full) or ``--quick``; ``AUDITOR_BENCH_REDIS`` (default
+``redis://127.0.0.1:6379/13``) is the broker of the Celery figure. Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+BASELINE_APP = r'''
+import sqlite3, sys, waitress
+db = sqlite3.connect(sys.argv[2], check_same_thread=False, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
+db.execute("CREATE TABLE IF NOT EXISTS raw_webhooks (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+import threading; lock = threading.Lock()
+def app(environ, start_response):
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    with lock:
+        db.execute("INSERT INTO raw_webhooks (body) VALUES (?)", (body,))
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b"{}"]
+waitress.serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=4, _quiet=True)
+'''
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(port: int, proc: subprocess.Popen, path: str = "/healthz") -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            probe.request("GET", path)
+            probe.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            probe.close()
+    raise SystemExit("server did not start")
+
+
+def _serve(folder: Path, broker: str | None = None) -> tuple[subprocess.Popen, int]:
+    port = _port()
+    env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(folder), "AUDITOR_LOG_LEVEL": "WARNING",
+           "AUDITOR_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(HERE.parent)}
+    env.pop("AUDITOR_DATABASE_URL", None)
+    env.pop("AUDITOR_BROKER_URL", None)
+    if broker:
+        env["AUDITOR_BROKER_URL"] = broker
+    proc = subprocess.Popen([sys.executable, "-m", "auditor", "serve", "--port", str(port), "--threads", "4"],
+                            env=env, cwd=HERE.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait(port, proc)
+    return proc, port
+
+
+def _events(start: int, n: int, campaign_id: int) -> list[dict]:
+    """SendGrid-shaped events of ``n`` distinct messages: mostly delivery and engagement."""
+    kinds = ("processed", "delivered", "open", "click", "deferred", "delivered", "open", "processed")
+    out = []
+    for i in range(start, start + n):
+        ev = {"email": f"r{i}@example.org", "timestamp": 1796029200 + i % 3600, "event": kinds[i % len(kinds)],
+              "sg_event_id": f"bench-{i}", "sg_message_id": f"msg{i // 4}.filter0001", "category": ["promo"],
+              "smtp-id": f"<{i}@ismtpd-555>", "auditor_campaign": str(campaign_id)}
+        if i % 200 == 0:
+            ev["event"] = "unsubscribe"
+        elif i % 200 == 100:
+            ev.update(event="bounce", type="bounce", status="5.1.1", reason="550 5.1.1 user unknown")
+        out.append(ev)
+    return out
+
+
+def _post(conn: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status != 200:
+        raise SystemExit(f"{path} answered {resp.status}: {data[:300]!r}")
+    return data
+
+
+def _rate(port: int, path: str, batches: list[bytes], sign) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        _post(conn, path, batches[0], sign(batches[0]))  # warm up
+        events = 0
+        t = time.perf_counter()
+        for body in batches[1:]:
+            _post(conn, path, body, sign(body))
+            events += body.count(b'"sg_event_id"')
+        return events / (time.perf_counter() - t)
+    finally:
+        conn.close()
+
+
+def _suppression_latency(port: int, path: str, key: str, token: str, people: list[str], sign) -> list[float]:
+    """Per person: seconds from the unsubscribe webhook's 2xx until a gate call suppresses them."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    out = []
+    try:
+        for n, person in enumerate(people):
+            body = json.dumps([{"email": person, "timestamp": 1796040000 + n, "event": "unsubscribe",
+                                "sg_event_id": f"lat-{person}"}]).encode()
+            _post(conn, path, body, sign(body))
+            t0 = time.perf_counter()
+            gate = json.dumps({"approval_token": token, "recipients": [person]}).encode()
+            while True:
+                answer = json.loads(_post(conn, "/api/v1/gate/check", gate, {"Authorization": f"Bearer {key}"}))
+                if answer["suppressed"]:
+                    out.append(time.perf_counter() - t0)
+                    break
+                if time.perf_counter() - t0 > 30:
+                    raise SystemExit(f"{person} not suppressed after 30 s")
+                time.sleep(0.02)
+    finally:
+        conn.close()
+    return out
+
+
+def _setup(folder: Path, people: list[str]) -> tuple[str, str, str, object]:
+    """App data: consent for ``people``, an approved campaign, a key, a signed SendGrid integration."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    sys.path.insert(0, str(HERE))
+    from gate import _approved_campaign  # the gate bench's approved-campaign row
+
+    from auditor import create_app
+    from auditor.accounts.services import create_key, create_user
+    from auditor.db import transaction
+    from auditor.integrations.services import create_integration
+    from auditor.ledger.services import get_ledger
+    from auditor.migrations import upgrade
+    from consent_ledger import EventIn
+
+    app = create_app({"instance_path": str(folder), "log_level": "WARNING"})
+    upgrade(app.extensions["auditor"].engine)
+    signer = ec.generate_private_key(ec.SECP256R1())
+    public = base64.b64encode(signer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    with app.app_context():
+        get_ledger(app).append([EventIn(type="granted", subject=p, channel="email", purpose="marketing",
+                                        method="web_form") for p in people], actor="bench")
+        token = _approved_campaign(app)
+    with transaction(app.extensions["auditor"].sessions) as s:
+        key = create_key(s, create_user(s, "bench@example.org", "sender", None), "bench", ["gate:check"])[1]
+        _row, url_token = create_integration(s, name="sg", provider="sendgrid", actor="bench", secret=public)
+    app.extensions["auditor"].engine.dispose()
+
+    def sign(body: bytes) -> dict[str, str]:
+        ts = "1796040000"
+        sig = signer.sign(ts.encode() + body, ec.ECDSA(hashes.SHA256()))
+        return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(sig).decode(),
+                "X-Twilio-Email-Event-Webhook-Timestamp": ts}
+
+    return f"/hooks/sendgrid/{url_token}", key, token, sign
+
+
+def _gate_lookup(folder: Path, size: int) -> list[dict]:
+    """The gate's added cost: the hard-bounce lookup of ``size`` recipients, with none bounced
+    (the common case) and with a tenth of them bounced, beside a bare ``IN`` lookup of the same
+    keys in a two-column table of the same SQLite file."""
+    import hashlib
+
+    from auditor import create_app
+    from auditor.integrations.services import hard_bounced
+
+    app = create_app({"instance_path": str(folder), "log_level": "WARNING"})
+    engine = app.extensions["auditor"].engine
+    keys = [hashlib.sha256(f"g{i}".encode()).hexdigest() for i in range(size)]
+    with engine.connect() as conn:
+        t = time.perf_counter()
+        hard_bounced(conn, keys, "sms")  # no sms address ever bounced: one probe query
+        empty = time.perf_counter() - t
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        now = datetime.now(UTC).isoformat()
+        cur.executemany("INSERT INTO bounce_suppressions (pseudonym, channel, recipient_sha256, provider_event_id,"
+                        " reason, bounced_at, created_at) VALUES (?, 'email', ?, ?, '550 5.1.1', ?, ?)",
+                        [(k, k, f"b{i}", now, now) for i, k in enumerate(keys[::10])])
+        cur.execute("CREATE TABLE bench_bare (pseudonym TEXT PRIMARY KEY, reason TEXT)")
+        cur.executemany("INSERT INTO bench_bare VALUES (?, '550 5.1.1')", [(k,) for k in keys[::10]])
+        raw.commit()
+        runs, bare = [], []
+        for _ in range(3):
+            with engine.connect() as conn:
+                t = time.perf_counter()
+                found = hard_bounced(conn, keys, "email")
+                runs.append(time.perf_counter() - t)
+            assert len(found) == size // 10 == len({k for k in keys if k in found})
+            t = time.perf_counter()
+            for i in range(0, size, 30000):
+                chunk = keys[i:i + 30000]
+                cur.execute(f"SELECT pseudonym, reason FROM bench_bare WHERE pseudonym IN ({','.join('?' * len(chunk))})",  # noqa: S608
+                            chunk).fetchall()
+            bare.append(time.perf_counter() - t)
+    finally:
+        raw.close()
+        engine.dispose()
+    ms = sorted(runs)[1] * 1000
+    what = "bare SQL IN lookup of the same keys in a (pseudonym, reason) table, same SQLite file (ms)"
+    return [_result(f"gate_hard_bounce_lookup_{size}_none_bounced", empty * 1000, "ms", "informational", True),
+            _result(f"gate_hard_bounce_lookup_{size}_tenth_bounced", ms, "ms", "informational", True,
+                    {"what": what, "value": sorted(bare)[1] * 1000})]
+
+
+def _result(metric: str, value: float, unit: str, target: str, met: bool, baseline: dict | None = None,
+            **extra: object) -> dict:
+    out = {"metric": metric, "value": round(value, 3 if unit in ("s", "ms") else 1), "unit": unit}
+    if baseline:
+        out["baseline"] = {"what": baseline["what"], "value": round(baseline["value"], 1)}
+        out["ratio"] = round(value / baseline["value"], 2) if baseline["value"] else None
+    return {**out, "target": target, "met": met, **extra}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
+    args = parser.parse_args()
+    sizes = {100: 20 if args.quick else 200, 1000: 4 if args.quick else 40}  # batch size -> requests
+    probes = 3 if args.quick else 10
+    broker = os.environ.get("AUDITOR_BENCH_REDIS", "redis://127.0.0.1:6379/13")
+
+    folder = Path(tempfile.mkdtemp(prefix="auditor-bench-integrations-"))
+    people = [f"lat{i}@example.org" for i in range(2 * probes + 2)]
+    path, key, token, sign = _setup(folder, people)
+    campaign_id = 1
+    results = []
+
+    base_port = _port()
+    base = subprocess.Popen([sys.executable, "-c", BASELINE_APP, str(base_port), str(folder / "baseline.db")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server, port = _serve(folder)
+    try:
+        _wait(base_port, base, "/")
+        start = 0
+        for size, requests in sizes.items():
+            batches = []
+            for _ in range(requests + 1):
+                batches.append(json.dumps(_events(start, size, campaign_id)).encode())
+                start += size
+            ours = _rate(port, path, batches, sign)
+            bare = _rate(base_port, "/", batches, lambda b: {})
+            what = "WSGI app on waitress inserting the raw body into SQLite, same client (events/s)"
+            results.append(_result(f"sendgrid_events_per_s_batch_{size}", ours, "events/s",
+                                   ">= 2000 events/s and ratio >= 0.25",
+                                   ours >= 2000 and ours / bare >= 0.25, {"what": what, "value": bare},
+                                   events=size * requests))
+        cold = _suppression_latency(port, path, key, token, people[:1], sign)  # first gate call: caches
+        inline = _suppression_latency(port, path, key, token, people[1:probes + 1], sign)
+        results.append(_result("webhook_2xx_to_gate_suppression_inline_max", max(inline), "s", "<= 1 s",
+                               max(inline) <= 1, runs=[round(x, 3) for x in inline], cold_first=round(cold[0], 3)))
+    finally:
+        server.terminate()
+        server.wait(10)
+        base.terminate()
+        base.wait(10)
+
+    try:
+        import redis
+
+        redis.Redis.from_url(broker, socket_connect_timeout=2).ping()
+        have_redis = True
+    except Exception:  # noqa: BLE001 - no broker: the Celery figure is left out, and said so
+        have_redis = False
+    if have_redis:
+        server, port = _serve(folder, broker)
+        env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(folder), "AUDITOR_BROKER_URL": broker,
+               "AUDITOR_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE.parent)}
+        env.pop("AUDITOR_DATABASE_URL", None)
+        worker = subprocess.Popen([sys.executable, "-m", "auditor", "worker", "--concurrency", "2"], env=env,
+                                  cwd=HERE.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            # The worker's first job waits for its start (imports, broker connection): measured apart.
+            cold = _suppression_latency(port, path, key, token, people[probes + 1:probes + 2], sign)
+            celery = _suppression_latency(port, path, key, token, people[probes + 2:], sign)
+            results.append(_result("webhook_2xx_to_gate_suppression_celery_max", max(celery), "s", "<= 5 s",
+                                   max(celery) <= 5, runs=[round(x, 3) for x in celery],
+                                   cold_first_incl_worker_start=round(cold[0], 3)))
+        finally:
+            worker.terminate()
+            worker.wait(15)
+            server.terminate()
+            server.wait(10)
+    results += _gate_lookup(folder, 20_000 if args.quick else 100_000)
+    print(json.dumps({
+        "bench": "integrations",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_avg_1m": round(os.getloadavg()[0], 1)},
+        "quick": args.quick, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "celery": "measured" if have_redis else f"skipped: no Redis at {broker}",
+        "results": results,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

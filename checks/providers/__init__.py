@@ -1,0 +1,126 @@
+"""ESP payloads read into one shape: what happened to which recipient, when, and by what id.
+
+Pure code (no Flask, no database): each provider module has ``parse(body) -> list[ProviderEvent]``
+and, where the provider signs its requests, a ``verify_*`` function. ``parse_payload`` picks the
+module by provider name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+# What an event becomes in Auditor (docs/integrations.md, "What an event becomes").
+WITHDRAWAL_KINDS = frozenset({"unsubscribe", "group_unsubscribe", "complaint"})
+HARD_BOUNCE = "hard_bounce"
+KINDS = ("unsubscribe", "group_unsubscribe", "complaint", "hard_bounce", "soft_bounce", "processed",
+         "sent", "delivered", "deferred", "dropped", "opened", "clicked", "other")
+WEBHOOK_PROVIDERS = ("sendgrid", "mailchimp", "unisender", "sendpulse")
+MAX_EVENT_ID = 200
+
+
+class PayloadError(ValueError):
+    """The body is not the provider's webhook format; the message says what is wrong."""
+
+
+class SignatureError(ValueError):
+    """The request's signature or authentication value does not verify."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    """One recipient event from an ESP, in the provider-neutral shape."""
+
+    kind: str  # one of KINDS
+    provider_type: str  # the provider's own name of the event ("spamreport", "cleaned", ...)
+    recipient: str
+    event_id: str  # the provider's id, or ``c:`` + SHA-256 of the event's content when it has none
+    occurred_at: datetime
+    campaign_id: int | None = None  # Auditor's campaign id when the payload carries it
+    esp_campaign: str | None = None  # the provider's campaign / task / message id
+    reason: str | None = None
+
+    @property
+    def withdraws(self) -> bool:
+        """True when the event takes consent away (unsubscribe or complaint)."""
+        return self.kind in WITHDRAWAL_KINDS
+
+
+def content_id(data: Any) -> str:
+    """An id for a provider event that has none: SHA-256 of its canonical JSON."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "c:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def unix_time(value: Any, field: str) -> datetime:
+    """An aware UTC time from Unix seconds (int, float or digit string)."""
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise PayloadError(f"{field}: not a Unix time: {value!r}") from None
+
+
+def utc_text_time(value: Any, field: str) -> datetime:
+    """An aware time from ``YYYY-MM-DD HH:MM:SS`` (read as UTC) or ISO 8601 with an offset."""
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"{field}: missing time")
+    try:
+        ts = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise PayloadError(f"{field}: not a date-time: {value!r}") from None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def campaign_number(value: Any) -> int | None:
+    """Auditor's campaign id from a custom argument (a positive integer), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def short(value: Any, limit: int = 500) -> str | None:
+    """A printable, bounded text of a provider field, or None."""
+    if value is None or value == "":
+        return None
+    text = value if type(value) is str else str(value)
+    if not text.isprintable():  # rare: only then filter character by character
+        text = "".join(ch for ch in text if ch.isprintable())
+    return text[:limit] or None
+
+
+def event_id(value: Any, fallback: Any) -> str:
+    """The provider's event id when it is a usable string, else the content id of ``fallback``."""
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        text = str(value).strip()
+        if len(text) <= MAX_EVENT_ID and text.isprintable():
+            return text
+    return content_id(fallback)
+
+
+def parse_payload(provider: str, body: bytes) -> list[ProviderEvent]:
+    """The events of a webhook body of ``provider``; raises PayloadError when malformed."""
+    from checks.providers import mailchimp, sendgrid, sendpulse, unisender
+
+    modules = {"sendgrid": sendgrid, "mailchimp": mailchimp, "unisender": unisender, "sendpulse": sendpulse}
+    if provider not in modules:
+        raise PayloadError(f"unknown provider {provider!r}")
+    return modules[provider].parse(body)
+
+
+def json_body(body: bytes) -> Any:
+    """The body as JSON, or PayloadError saying why not."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PayloadError("the body is not UTF-8") from None
+    except RecursionError:
+        raise PayloadError("JSON nested too deeply") from None
+    except ValueError as exc:
+        raise PayloadError(f"the body is not valid JSON: {exc}") from None

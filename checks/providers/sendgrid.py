@@ -1,0 +1,96 @@
+"""SendGrid Event Webhook: a JSON array of events, optionally signed with ECDSA P-256.
+
+The signature (base64 DER, header ``X-Twilio-Email-Event-Webhook-Signature``) covers the
+timestamp header's value followed by the raw body, hashed with SHA-256; the verification key
+is the public key SendGrid shows (base64 of the DER SubjectPublicKeyInfo).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from checks.providers import (
+    PayloadError,
+    ProviderEvent,
+    SignatureError,
+    campaign_number,
+    event_id,
+    json_body,
+    short,
+    unix_time,
+)
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+_KINDS = {"processed": "processed", "delivered": "delivered", "deferred": "deferred", "dropped": "dropped",
+          "open": "opened", "click": "clicked", "spamreport": "complaint", "unsubscribe": "unsubscribe",
+          "group_unsubscribe": "group_unsubscribe"}
+
+
+def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
+    """The verification key from SendGrid's base64 DER (a PEM text is accepted too)."""
+    text = text.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_public_key(text.encode("ascii"))
+        else:
+            key = serialization.load_der_public_key(base64.b64decode(text, validate=True))
+    except (ValueError, binascii.Error, UnicodeEncodeError) as exc:
+        raise ValueError(f"not a SendGrid verification key (base64 DER): {exc}") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise ValueError("the SendGrid verification key must be an ECDSA P-256 public key")
+    return key
+
+
+def verify_signature(public_key: str, signature: str | None, timestamp: str | None, body: bytes) -> None:
+    """Raise SignatureError unless ``signature`` is the key's ECDSA signature of timestamp + body."""
+    if not signature or not timestamp:
+        raise SignatureError(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER}")
+    try:
+        sig = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError("the signature is not base64") from None
+    try:
+        load_public_key(public_key).verify(sig, timestamp.encode("utf-8") + body, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        raise SignatureError("the signature does not match the body and timestamp") from None
+
+
+def _kind(ev: dict[str, Any]) -> str:
+    name = ev.get("event")
+    if name == "bounce":
+        # "bounce" is permanent (5.x.x); "blocked" is the receiver refusing for now (RFC 3463 4.x.x).
+        kind = str(ev.get("type") or "bounce").lower()
+        return "soft_bounce" if kind == "blocked" else "hard_bounce"
+    return _KINDS.get(str(name), "other")
+
+
+def parse(body: bytes) -> list[ProviderEvent]:
+    """The events of one Event Webhook POST."""
+    data = json_body(body)
+    if not isinstance(data, list):
+        raise PayloadError("SendGrid posts a JSON array of events")
+    out = []
+    for i, ev in enumerate(data):
+        if not isinstance(ev, dict):
+            raise PayloadError(f"event {i}: not an object")
+        email, name = ev.get("email"), ev.get("event")
+        if not isinstance(email, str) or not email.strip() or not isinstance(name, str):
+            raise PayloadError(f"event {i}: needs 'email' and 'event'")
+        custom = ev.get("custom_args") if isinstance(ev.get("custom_args"), dict) else {}
+        out.append(ProviderEvent(
+            kind=_kind(ev), provider_type=name, recipient=email.strip(),
+            event_id=event_id(ev.get("sg_event_id"), ev),
+            occurred_at=unix_time(ev.get("timestamp"), f"event {i}: timestamp"),
+            campaign_id=campaign_number(ev.get("auditor_campaign", custom.get("auditor_campaign"))),
+            esp_campaign=short(ev.get("singlesend_id") or ev.get("marketing_campaign_id")
+                               or ev.get("sg_message_id"), 200),
+            reason=short(ev.get("reason") or ev.get("status") or ev.get("asm_group_id"))))
+    return out
