@@ -113,6 +113,8 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("bulk", "BULK-UNSUBSCRIBE-LATENCY", "warn", "Unsubscribes not honoured within 2 days", "Отписки не исполняются в течение 2 дней", "Gmail / Yahoo"),
     ("bulk", "BULK-SPAM-RATE", "warn", "Reported spam rate too high", "Слишком высокая доля жалоб на спам", "Gmail Postmaster guidance"),
     ("channel", "SMS-QUIET-HOURS", "warn", "Advertising SMS outside 09:00-21:00 local time", "Рекламное SMS вне 09:00-21:00 по времени получателя", "operator practice; configurable"),
+    ("RU", "RU-38FZ-18-LEGAL-BASIS", "block", "Advertising on a legal basis other than prior consent", "Реклама на ином основании, чем предварительное согласие", "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 1"),
+    ("consent", "POLICY-SEVERITY-CHANGED", "info", "The organisation policy changes a rule's severity", "Политика организации меняет строгость правила", "organisation policy (RULES.md: every change needs a reason)"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.
