@@ -169,3 +169,26 @@ def test_a_refused_row_in_a_stream_is_reported_and_the_rest_kept(ledger):
     assert len(done) == 1 and errors == [{"index": 1, "field": "claimed_at", "message": errors[0]["message"]}]
     assert "erased" in errors[0]["message"]
     assert ledger.verify().ok
+
+
+def test_migration_0007_rebuilds_the_projection_and_corrects_old_states(make_ledger, engine):
+    from alembic import command
+    from sqlalchemy import text
+
+    from auditor.migrations import alembic_config, upgrade
+
+    ledger = make_ledger()
+    ledger.append([grant("a@example.org"), grant("b@example.org")], "t")
+    ledger.append([EventIn(type="withdrawn", subject="a@example.org", channel="*", purpose="*",
+                           claimed_at="2026-11-02T00:00:00Z")], "t")
+    ledger.append([EventIn(type="confirmed", subject="a@example.org", channel="email", purpose="marketing")], "t")
+    before = {p: ledger.states_of(p) for p in (ledger.pseudonym_of("a@example.org"),
+                                               ledger.pseudonym_of("b@example.org"))}
+    command.downgrade(alembic_config(engine), "0006_ledger_vault")
+    with engine.begin() as conn:  # what the first wave's fold left: the stale confirmation won
+        conn.execute(text("UPDATE ledger_states SET status = 'confirmed', confirmed = :t"), {"t": True})
+    upgrade(engine)
+    reopened = make_ledger()
+    assert {p: reopened.states_of(p) for p in before} == before
+    assert reopened.states_of(ledger.pseudonym_of("a@example.org"))[1].status == "withdrawn"
+    assert reopened.verify().ok
