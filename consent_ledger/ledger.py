@@ -554,7 +554,12 @@ class Ledger:
                 sa.select(vault.c.wrapped_key).where(vault.c.pseudonym == pseudonym_)).first()
         if as_hashed:
             return stored
-        key = unwrap(self._kek, pseudonym_, bytes(row[0])) if row else None
+        key = None
+        if row is not None:
+            try:
+                key = unwrap(self._kek, pseudonym_, bytes(row[0]))
+            except InvalidTag:  # a vault row that does not open reads like an erased one
+                key = None
         last_erasure = max((e["seq"] for e in stored if e["type"] == "erased"), default=0)
         return [reveal(e, key, e["seq"] < last_erasure) for e in stored]
 
