@@ -316,7 +316,6 @@ class Ledger:
             p = prepared.bodies[i]["pseudonym"]
             if p in stored:
                 body = prepared.bodies[i]
-                body["personal"] = None
                 _seal_body(body, unwrap(self._kek, p, bytes(stored[p])), text)
                 prepared.parts[i] = encode_parts(body, prepared.actor)
         prepared.vault = [v for v in prepared.vault if v[0] not in stored]
@@ -613,9 +612,8 @@ def _take_personal(body: dict[str, Any]) -> bytes | None:
 
 
 def _seal_body(body: dict[str, Any], key: bytes, text: bytes) -> None:
-    """Put the sealed personal evidence (and which fields it holds) into the body (format v2)."""
-    fields = sorted(json.loads(text))
-    body["personal"] = {"box": seal_personal(key, body["pseudonym"], text), "fields": fields}
+    """Put the sealed personal evidence into the body (format v2); ``_take_personal`` named its fields."""
+    body["personal"] = {"box": seal_personal(key, body["pseudonym"], text), "fields": body["personal"]["fields"]}
 
 
 def reveal(event: dict[str, Any], key: bytes | None, erased_after: bool) -> dict[str, Any]:
