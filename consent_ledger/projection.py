@@ -38,8 +38,13 @@ def evidence_complete(event: dict[str, Any]) -> bool:
 
 
 def effective(event: dict[str, Any]) -> str:
-    """When the event happened: its claimed time, else when the ledger recorded it."""
-    return event.get("claimed_at") or event["recorded_at"]
+    """When the event happened: its claimed time, else when the ledger recorded it.
+
+    Never after it was recorded: a claimed time inside the allowed clock skew ahead of the ledger
+    must not let a grant outrank an unsubscribe recorded a moment later.
+    """
+    claimed, recorded = event.get("claimed_at"), event["recorded_at"]
+    return claimed if claimed and claimed < recorded else recorded
 
 
 def _later(a: str | None, b: str | None) -> str | None:

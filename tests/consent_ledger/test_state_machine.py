@@ -192,3 +192,15 @@ def test_migration_0007_rebuilds_the_projection_and_corrects_old_states(make_led
     assert {p: reopened.states_of(p) for p in before} == before
     assert reopened.states_of(ledger.pseudonym_of("a@example.org"))[1].status == "withdrawn"
     assert reopened.verify().ok
+
+
+def test_an_unsubscribe_right_after_a_grant_claimed_within_the_skew_still_withdraws(make_ledger):
+    now = [datetime(2026, 11, 30, 12, 0, tzinfo=UTC)]
+    ledger = make_ledger(clock=lambda: now[0])
+    [g] = ledger.append([grant("a@example.org", claimed_at=now[0] + timedelta(minutes=4))], "t")
+    now[0] += timedelta(seconds=30)
+    [w] = ledger.append([EventIn(type="withdrawn", pseudonym=g.pseudonym, channel="email", purpose="marketing")],
+                        "unsubscribe:campaign:1")
+    assert w.warning is None
+    assert ledger.current_states([g.pseudonym], "email", "marketing")[g.pseudonym].status == "withdrawn"
+    assert ledger.verify().ok
