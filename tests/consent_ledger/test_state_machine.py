@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from consent_ledger import EventIn, InvalidEvent
@@ -204,3 +205,34 @@ def test_an_unsubscribe_right_after_a_grant_claimed_within_the_skew_still_withdr
     assert w.warning is None
     assert ledger.current_states([g.pseudonym], "email", "marketing")[g.pseudonym].status == "withdrawn"
     assert ledger.verify().ok
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spec=EVENTS)
+@example(spec=[("granted", "email", "marketing", 5), ("withdrawn", "*", "*", 30), ("granted", "email", "marketing", 10),
+               ("confirmed", "email", "marketing", None)])
+def test_the_ledger_keeps_the_property_and_verify_rebuilds_its_states(ledger, spec):
+    p = ledger.pseudonym_of(f"h{uuid.uuid4().hex[:12]}@example.org")
+    for kind, channel, purpose, claimed in spec:
+        when = None if claimed is None else f"2026-01-01T00:{claimed // 60:02d}:{claimed % 60:02d}Z"
+        if kind == "erased":
+            try:
+                ledger.erase(p, "dpo")
+            except LookupError:  # nothing recorded yet
+                pass
+            continue
+        if kind != "withdrawn":
+            channel, purpose = "email", "marketing"
+        try:
+            ledger.append([EventIn(type=kind, pseudonym=p, channel=channel, purpose=purpose, claimed_at=when)], "t")
+        except InvalidEvent as exc:  # only what an erasure refuses
+            assert "erased" in str(exc.errors[0]["message"])
+    history = ledger.history(p, as_hashed=True)
+    state = ledger.current_states([p], "email", "marketing").get(p)
+    if state is not None and state.status in LIVE:
+        stops = [effective(e) for e in history if e["type"] in ("withdrawn", "erased")
+                 and e["channel"] in ("*", "email") and e["purpose"] in ("*", "marketing")]
+        granted = state.granted_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert all(s < granted for s in stops)
+    report = ledger.verify()
+    assert report.ok, report.to_dict()
