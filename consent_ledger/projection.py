@@ -179,20 +179,28 @@ def explain(events: Iterable[dict[str, Any]]) -> dict[int, str]:
 
 
 def rebuild(conn: Any) -> int:
-    """Recompute ``ledger_states`` from ``ledger_events`` (a migration and repairs); returns rows."""
+    """Recompute ``ledger_states`` from ``ledger_events`` (a migration and repairs); returns rows.
+
+    Streams the events in pseudonym order (server-side on PostgreSQL) and writes the rows in
+    batches, so a large ledger is rebuilt in bounded memory.
+    """
     from consent_ledger import db
     from consent_ledger.schema import STATE_COLUMNS
 
     conn.exec_driver_sql("DELETE FROM ledger_states")
-    written = 0
-    result = conn.exec_driver_sql("SELECT pseudonym, event FROM ledger_events ORDER BY pseudonym, seq").fetchall()
+    written, pending = 0, []
+    result = conn.exec_driver_sql("SELECT pseudonym, event FROM ledger_events ORDER BY pseudonym, seq",
+                                  execution_options={"stream_results": True, "yield_per": 5000})
     for _p, group in groupby(result, key=lambda r: r[0]):
         rows: dict[tuple[str, str], State] = {}
         for _, text in group:
             apply(rows, json.loads(text))
-        db.insert_rows(conn, "ledger_states", STATE_COLUMNS, [tuple(r[c] for c in STATE_COLUMNS) for r in rows.values()])
-        written += len(rows)
-    return written
+        pending += [tuple(r[c] for c in STATE_COLUMNS) for r in rows.values()]
+        if len(pending) >= 5000:
+            db.insert_rows(conn, "ledger_states", STATE_COLUMNS, pending)
+            written, pending = written + len(pending), []
+    db.insert_rows(conn, "ledger_states", STATE_COLUMNS, pending)
+    return written + len(pending)
 
 
 # The columns a bulk read selects: channel and purpose are the query's own constants.

@@ -236,3 +236,12 @@ def test_the_ledger_keeps_the_property_and_verify_rebuilds_its_states(ledger, sp
         assert all(s < granted for s in stops)
     report = ledger.verify()
     assert report.ok, report.to_dict()
+
+
+def test_rebuild_streams_and_writes_in_batches(ledger, engine):
+    from consent_ledger.projection import rebuild
+
+    ledger.append([grant(f"r{i}@example.org") for i in range(5100)], "t")
+    with engine.begin() as conn:
+        assert rebuild(conn) == 5100
+    assert ledger.verify().ok
