@@ -245,3 +245,32 @@ def test_rebuild_streams_and_writes_in_batches(ledger, engine):
     with engine.begin() as conn:
         assert rebuild(conn) == 5100
     assert ledger.verify().ok
+
+
+def test_v1_events_keep_verifying_and_read_as_erased_after_an_erasure(ledger):
+    """A first-wave event (v1: IP, user agent and reason in the clear) next to v2 events."""
+    import json as _json
+
+    from consent_ledger.events import event_body
+    from consent_ledger.ledger import _dumps
+
+    body = event_body(grant("old@example.org", reason="signed at the till"))
+    del body["personal"]
+    body["pseudonym"] = p = ledger.pseudonym_of("old@example.org")
+    before = {k: v for k, v in body.items() if k != "type"}
+    before["actor"] = "first-wave"
+    parts = (_dumps(before)[:-1] + ',"recorded_at":"', "," + _dumps({"type": "granted", "v": 1})[1:])
+    with ledger._locked() as (conn, frontier, now):
+        ledger._append_locked(conn, frontier, now, [body], [parts])
+    ledger._head = None
+    ledger.append([EventIn(type="withdrawn", pseudonym=p, channel="email", purpose="marketing")], "t")
+    [v1, v2] = ledger.history(p, as_hashed=True)
+    assert v1["v"] == 1 and "personal" not in v1 and v1["evidence"]["ip"] == "192.0.2.10"
+    assert v2["v"] == 2
+    assert ledger.history(p)[0]["evidence"]["ip"] == "192.0.2.10"  # readable until the erasure
+    assert ledger.verify().ok
+    ledger.erase(p, "dpo")
+    read = ledger.history(p)
+    assert read[0]["evidence"]["ip"] == "erased" and read[0]["reason"] == "erased"
+    assert "192.0.2.10" not in _json.dumps(read) and "till" not in _json.dumps(read)
+    assert ledger.verify().ok
