@@ -113,6 +113,7 @@ class StateOut(BaseModel):
     pre_ticked: bool | None
     bundled: bool | None
     notice_version: str | None
+    legal_basis: str | None = None
 
 
 class SubjectOut(BaseModel):

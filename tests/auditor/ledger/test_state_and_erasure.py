@@ -37,6 +37,12 @@ def test_stale_confirmation_is_answered_with_a_warning_and_changes_nothing(clien
     assert states[("email", "marketing")] == "withdrawn" and states[("*", "*")] == "withdrawn"
 
 
+def test_the_state_carries_the_legal_basis(client, sender):
+    client.post("/api/v1/consents", json={**EVENT, "legal_basis": "legitimate_interest"}, headers=sender)
+    [state] = client.get("/api/v1/consents/ann@example.org", headers=sender).json["states"]
+    assert state["legal_basis"] == "legitimate_interest"
+
+
 def test_future_claimed_time_is_refused_by_the_api(client, sender):
     r = client.post("/api/v1/consents", json={**EVENT, "claimed_at": "2036-01-01T00:00:00Z"}, headers=sender)
     assert r.status_code == 422 and r.json["errors"][0]["loc"] == "claimed_at"
