@@ -261,8 +261,14 @@ def _posture_changes(s: Session, lo: datetime, hi: datetime) -> list[DomainChang
     return sorted(out, key=lambda c: c.checked_at)
 
 
+# Withdrawals whose delay to the ledger is measured: Auditor's own unsubscribe link and one-click
+# (recorded as they happen), and the API or an integration reporting the event's own time. CLI
+# appends and imports carry historical withdrawals; their age is not a latency (issue 13).
+MEASURED_ACTORS = ("unsubscribe:", "key:", "integration:")
+
+
 def _unsubscribes(app: Flask, lo: datetime, hi: datetime) -> tuple[int, list[float]]:
-    """Withdrawals recorded in the period, and for those with a claimed time, the delay to record."""
+    """Withdrawals recorded in the period, and the delay to record of those measured (MEASURED_ACTORS)."""
     from consent_ledger.schema import events
 
     stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # noqa: E731 - the ledger's own format
@@ -274,9 +280,14 @@ def _unsubscribes(app: Flask, lo: datetime, hi: datetime) -> tuple[int, list[flo
         for (text,) in rows:
             count += 1
             ev = json.loads(text)
+            actor = str(ev.get("actor") or "")
+            if not actor.startswith(MEASURED_ACTORS):
+                continue
             if ev.get("claimed_at"):
                 delta = _ts(ev["recorded_at"]) - _ts(ev["claimed_at"])
                 seconds.append(max(0.0, delta.total_seconds()))
+            elif actor.startswith("unsubscribe:"):  # recorded by Auditor the moment the person asked
+                seconds.append(0.0)
     return count, seconds
 
 

@@ -124,6 +124,8 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("dns", "BIMI-INVALID", "warn", "BIMI record is unusable", "Запись BIMI непригодна", "BIMI draft §4"),
     ("dns", "BIMI-NO-ENFORCEMENT", "warn", "BIMI published while DMARC does not enforce", "BIMI опубликован, а DMARC не в режиме enforcement", "BIMI draft §4.1; Gmail/Yahoo BIMI requirements"),
     ("delivery", "DELIVERY-HARD-BOUNCE", "block", "The address hard-bounced", "Адрес вернул постоянную ошибку доставки (hard bounce)", "RFC 3463 (5.x.x status); Gmail / Yahoo bulk sender rules (list hygiene)"),
+    ("RU", "RU-38FZ-18-LEGAL-BASIS", "block", "Advertising on a legal basis other than prior consent", "Реклама на ином основании, чем предварительное согласие", "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 1"),
+    ("consent", "POLICY-SEVERITY-CHANGED", "info", "The organisation policy changes a rule's severity", "Политика организации меняет строгость правила", "organisation policy (RULES.md: every change needs a reason)"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.

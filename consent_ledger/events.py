@@ -13,7 +13,10 @@ from consent_ledger.identifiers import is_pseudonym, valid_channel
 
 EVENT_TYPES = ("granted", "confirmed", "withdrawn")
 ALL_TYPES = (*EVENT_TYPES, "erased")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # v2 seals personal evidence in ``personal`` (docs/ledger.md, "Event format versions")
+# Personal evidence sealed under the subject's vault key in v2 events (crypto-shredded on erasure).
+PERSONAL_FIELDS = ("evidence.ip", "evidence.user_agent", "reason")
+CLOCK_SKEW_SECONDS = 300  # a claimed time this far ahead of the ledger's clock is still accepted
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _BADCHARS = re.compile("[\x00-\x1f\ud800-\udfff]")
@@ -61,6 +64,8 @@ class Appended:
     pseudonym: str
     leaf_hash: str
     recorded_at: str
+    warning: str | None = None  # why the state machine left the consent as it was (still recorded)
+    index: int | None = None  # the event's index in the items given to append
 
 
 class ConsentState(NamedTuple):
@@ -85,6 +90,7 @@ class ConsentState(NamedTuple):
     pre_ticked: bool | None
     bundled: bool | None
     notice_version: str | None
+    legal_basis: str | None = None
 
 
 @dataclass
@@ -215,15 +221,22 @@ _NO_EVIDENCE = {k: None for k in Evidence.__dataclass_fields__}
 
 
 def event_body(e: EventIn) -> dict[str, Any]:
-    """Validated, normalised fields of an event (without seq, pseudonym, recorded_at, actor)."""
+    """Validated, normalised fields of an event (without seq, pseudonym, recorded_at, actor).
+
+    A withdrawal may name ``*`` as channel and/or purpose: an objection to all direct marketing
+    (38-FZ art. 18 p. 1, 152-FZ art. 15 p. 2, GDPR art. 21(2)-(3)).
+    """
     if e.type not in EVENT_TYPES:
         raise _Bad("type", f"must be one of {', '.join(EVENT_TYPES)}")
     channel = e.channel
-    if not isinstance(channel, str) or not valid_channel(channel):
-        raise _Bad("channel", "must be email, sms, voice, push or messenger:<name>")
+    wildcard_ok = e.type == "withdrawn"
+    if not isinstance(channel, str) or not (valid_channel(channel) or (wildcard_ok and channel == "*")):
+        raise _Bad("channel", "must be email, sms, voice, push or messenger:<name>"
+                   + (" (or * to withdraw from every channel)" if wildcard_ok else ""))
     purpose = e.purpose.strip().lower() if isinstance(e.purpose, str) else ""
-    if not _TOKEN.match(purpose):
-        raise _Bad("purpose", "must be a short lower-case token such as 'marketing'")
+    if not (_TOKEN.match(purpose) or (wildcard_ok and purpose == "*")):
+        raise _Bad("purpose", "must be a short lower-case token such as 'marketing'"
+                   + (" (or * to withdraw from every purpose)" if wildcard_ok else ""))
     jurisdiction = e.jurisdiction
     if jurisdiction is not None:
         jurisdiction = jurisdiction.strip().upper() if isinstance(jurisdiction, str) else ""
@@ -239,7 +252,15 @@ def event_body(e: EventIn) -> dict[str, Any]:
         "claimed_at": _time(e.claimed_at, "claimed_at"),
         "expires_at": _time(e.expires_at, "expires_at"),
         "reason": _text(e.reason, "reason", 500),
+        "personal": None,
     }
+
+
+def claimed_in_future(claimed_at: str | None, now: datetime) -> bool:
+    """True when a formatted claimed time lies beyond the allowed clock skew after ``now``."""
+    if claimed_at is None:
+        return False
+    return (datetime.fromisoformat(claimed_at) - now).total_seconds() > CLOCK_SKEW_SECONDS
 
 
 def check_pseudonym(value: Any) -> str:

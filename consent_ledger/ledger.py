@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection, Engine
@@ -22,6 +23,7 @@ from consent_ledger import db, projection
 from consent_ledger.bulk import collector_paused
 from consent_ledger.events import (
     ALL_TYPES,
+    FORMAT_VERSION,
     Appended,
     ConsentState,
     EventIn,
@@ -29,6 +31,7 @@ from consent_ledger.events import (
     VerifyReport,
     _Bad,
     check_pseudonym,
+    claimed_in_future,
     event_body,
     evidence_dict,
     format_time,
@@ -57,11 +60,18 @@ from consent_ledger.schema import (
     states,
     vault,
 )
-from consent_ledger.vault import derive_kek, seal, unseal
+from consent_ledger.vault import (
+    derive_kek,
+    new_subject,
+    open_personal,
+    seal_identifier,
+    seal_personal,
+    unseal,
+    unwrap,
+)
 
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 _sha256 = hashlib.sha256
-FORMAT_VERSION = 1
 EVENT_COLUMNS = tuple(c.name for c in events.columns)
 _UPSERT = db.upsert_sql(("pseudonym", "channel", "purpose"), STATE_COLUMNS)
 _SELECT_STATES = f"SELECT {', '.join(STATE_COLUMNS)} FROM ledger_states"  # noqa: S608 - constants
@@ -75,7 +85,8 @@ class LedgerError(RuntimeError):
 
 
 _BODY_KEYS = frozenset(("type", "channel", "purpose", "controller", "jurisdiction", "legal_basis", "method",
-                        "evidence", "claimed_at", "expires_at", "reason", "pseudonym"))
+                        "evidence", "claimed_at", "expires_at", "reason", "personal", "pseudonym"))
+ERASED = "erased"  # what a read shows in place of personal evidence that was crypto-shredded
 _TAILS = {t: "," + _dumps({"type": t, "v": FORMAT_VERSION})[1:] for t in ALL_TYPES}
 
 
@@ -102,6 +113,10 @@ class Prepared:
     parts: list[tuple[str, str]]  # canonical JSON around recorded_at and seq, see encode_parts
     vault: list[tuple[str, bytes, bytes]]  # (pseudonym, wrapped key, sealed identifier) of new subjects
     errors: list[dict[str, Any]] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)  # each body's index in the items given
+    plain: dict[int, bytes] = field(default_factory=dict)  # body -> its personal evidence, to reseal
+    fill: list[tuple[str, bytes]] = field(default_factory=list)  # identifiers for key-only vault rows
+    actor: str = ""
 
 
 class Ledger:
@@ -146,7 +161,7 @@ class Ledger:
     def _subject(self, raw_or_pseudonym: str) -> str:
         if is_pseudonym(raw_or_pseudonym):
             return raw_or_pseudonym
-        channel = "email" if "@" in raw_or_pseudonym else "sms"
+        channel = "email" if "@" in raw_or_pseudonym else "*"  # "*": the error names every accepted form
         return self.pseudonym_of(raw_or_pseudonym, channel)
 
     def identity(self, pseudonym_: str) -> str | None:
@@ -158,15 +173,20 @@ class Ledger:
 
     # --- appending -------------------------------------------------------------------------
 
-    def _validate(self, items: Sequence[EventIn]) -> tuple[list[dict], dict[str, str], list[dict]]:
+    def _validate(self, items: Sequence[EventIn]) -> tuple[list[dict], dict[str, str], list[dict], list[int]]:
         bodies: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        indexes: list[int] = []
         identifiers: dict[str, str] = {}  # pseudonym -> normalised identifier, for the vault
+        now = self._clock()
         for i, e in enumerate(items):
             try:
                 if not isinstance(e, EventIn):
                     raise _Bad("event", "not an EventIn")
                 body = event_body(e)
+                if claimed_in_future(body["claimed_at"], now):
+                    raise _Bad("claimed_at", f"{body['claimed_at']} is in the future (the ledger's clock reads "
+                                             f"{format_time(now)}; up to 5 minutes of clock skew are accepted)")
                 if (e.subject is None) == (e.pseudonym is None):
                     raise _Bad("subject", "give either subject or pseudonym")
                 if e.subject is not None:
@@ -180,16 +200,17 @@ class Ledger:
                     p = check_pseudonym(e.pseudonym)
                 body["pseudonym"] = p
                 bodies.append(body)
+                indexes.append(i)
             except _Bad as bad:
                 errors.append({"index": i, "field": bad.field, "message": bad.message})
-        return bodies, identifiers, errors
+        return bodies, identifiers, errors, indexes
 
     def validate(self, items: Sequence[EventIn]) -> list[dict[str, Any]]:
         """Per-item errors ({index, field, message}) that ``append`` would refuse; [] if none."""
         return self._validate(items)[2]
 
     def prepare(self, items: Sequence[EventIn], actor: str, *, keep_good: bool = False) -> Prepared:
-        """Validate, pseudonymise and seal new identities: the work that needs no lock.
+        """Validate, pseudonymise, seal new identities and personal evidence: the work that needs no lock.
 
         Refuses the whole batch (InvalidEvent) unless ``keep_good``, which drops bad items
         and lists them in ``errors``.
@@ -198,19 +219,43 @@ class Ledger:
             raise ValueError("actor must be a non-empty string of at most 400 characters")
         actor = actor.strip()
         with collector_paused(len(items)):
-            bodies, identifiers, errors = self._validate(items)
+            bodies, identifiers, errors, indexes = self._validate(items)
             if errors and not keep_good:
                 raise InvalidEvent(errors)
-            return Prepared(bodies, [encode_parts(b, actor) for b in bodies], self._seal_new(identifiers), errors)
+            plain = {i: _take_personal(b) for i, b in enumerate(bodies)}
+            plain = {i: text for i, text in plain.items() if text is not None}
+            new, fill, keys = self._vault_work(identifiers, {bodies[i]["pseudonym"] for i in plain})
+            for i, text in plain.items():
+                _seal_body(bodies[i], keys[bodies[i]["pseudonym"]], text)
+            return Prepared(bodies, [encode_parts(b, actor) for b in bodies], new, errors, indexes, plain, fill,
+                            actor)
 
-    def _seal_new(self, identifiers: dict[str, str]) -> list[tuple[str, bytes, bytes]]:
-        """Vault rows for subjects not yet in it (sealed before the lock: AES is not free)."""
-        if not identifiers:
-            return []
-        wanted = sorted(identifiers)
+    def _vault_work(self, identifiers: dict[str, str], sealing: set[str]) -> tuple[
+            list[tuple[str, bytes, bytes]], list[tuple[str, bytes]], dict[str, bytes]]:
+        """New vault rows, identifiers for key-only rows, and the subject keys to seal with.
+
+        Done before the lock: AES is not free. A subject given by pseudonym only gets a key with
+        no identifier, so its personal evidence can be sealed (and shredded) too.
+        """
+        wanted = sorted(set(identifiers) | sealing)
+        if not wanted:
+            return [], [], {}
         with self.engine.connect() as conn:
-            known = {r[0] for r in db.select_in(conn, "SELECT pseudonym FROM ledger_vault WHERE pseudonym IN", wanted)}
-        return [(p, *seal(self._kek, p, identifiers[p])) for p in wanted if p not in known]
+            known = {r[0]: (bytes(r[1]), bytes(r[2])) for r in db.select_in(
+                conn, "SELECT pseudonym, wrapped_key, sealed FROM ledger_vault WHERE pseudonym IN", wanted)}
+        new, fill, keys = [], [], {}
+        for p in wanted:
+            row = known.get(p)
+            if row is None:
+                key, wrapped, sealed = new_subject(self._kek, p, identifiers.get(p))
+                new.append((p, wrapped, sealed))
+                keys[p] = key
+                continue
+            if p in sealing or (not row[1] and p in identifiers):
+                keys[p] = unwrap(self._kek, p, row[0])
+            if not row[1] and p in identifiers:  # known by pseudonym until now
+                fill.append((p, seal_identifier(keys[p], p, identifiers[p])))
+        return new, fill, keys
 
     @contextmanager
     def _locked(self) -> Iterator[tuple[Connection, Frontier, datetime]]:
@@ -221,21 +266,59 @@ class Ledger:
             yield conn, self._frontier(conn), now
 
     def append(self, items: Sequence[EventIn], actor: str) -> list[Appended]:
-        """Append events in one transaction; durable (committed) when this returns."""
+        """Append events in one transaction; durable (committed) when this returns.
+
+        All or none: an event the state machine refuses (claimed before the subject's erasure)
+        refuses the batch (InvalidEvent). Events it ignores are recorded with a ``warning``.
+        """
         if not items:
             return []
         return self.commit(self.prepare(items, actor))
 
-    def commit(self, prepared: Prepared) -> list[Appended]:
-        """Append prepared events in one locked transaction."""
+    def commit(self, prepared: Prepared, *, keep_good: bool = False) -> list[Appended]:
+        """Append prepared events in one locked transaction.
+
+        With ``keep_good`` refused events are added to ``prepared.errors`` and the rest kept;
+        otherwise a refusal raises InvalidEvent and nothing is written.
+        """
         if not prepared.bodies:
             return []
         with collector_paused(len(prepared.bodies)), self._locked() as (conn, frontier, now):
-            db.insert_rows(conn, "ledger_vault", ("pseudonym", "wrapped_key", "sealed"), prepared.vault,
-                           "ON CONFLICT DO NOTHING")
-            out = self._append_locked(conn, frontier, now, prepared.bodies, prepared.parts)
+            self._reseal_if_raced(conn, prepared)
+            out, refused = self._append_locked(conn, frontier, now, prepared.bodies, prepared.parts,
+                                               prepared.indexes)
+            errors = [{"index": prepared.indexes[i] if prepared.indexes else i, "field": "claimed_at",
+                       "message": why} for i, why in refused]
+            if errors and not keep_good:
+                raise InvalidEvent(errors)
+            prepared.errors.extend(errors)
+            kept = {a.pseudonym for a in out}
+            db.insert_rows(conn, "ledger_vault", ("pseudonym", "wrapped_key", "sealed"),
+                           [v for v in prepared.vault if v[0] in kept], "ON CONFLICT DO NOTHING")
+            for p, sealed in prepared.fill:
+                if p in kept:
+                    conn.execute(vault.update().where(vault.c.pseudonym == p, vault.c.sealed == b"")
+                                 .values(sealed=sealed))
         self._head = frontier
         return out
+
+    def _reseal_if_raced(self, conn: Connection, prepared: Prepared) -> None:
+        """Another appender created a vault row for one of our new subjects since ``prepare``:
+        seal that subject's personal evidence under the stored key, not ours (which is dropped)."""
+        ours = {p: wrapped for p, wrapped, _ in prepared.vault}
+        if not ours:
+            return
+        stored = dict(db.select_in(conn, "SELECT pseudonym, wrapped_key FROM ledger_vault WHERE pseudonym IN",
+                                   sorted(ours)))
+        if not stored:
+            return
+        for i, text in prepared.plain.items():
+            p = prepared.bodies[i]["pseudonym"]
+            if p in stored:
+                body = prepared.bodies[i]
+                _seal_body(body, unwrap(self._kek, p, bytes(stored[p])), text)
+                prepared.parts[i] = encode_parts(body, prepared.actor)
+        prepared.vault = [v for v in prepared.vault if v[0] not in stored]
 
     def append_stream(self, batches: Iterable[Sequence[EventIn]], actor: str, *,
                       keep_good: bool = True) -> Iterator[tuple[list[Appended], list[dict[str, Any]]]]:
@@ -252,41 +335,45 @@ class Ledger:
                 prepared = pending.result()
                 nxt = next(it, None)
                 pending = None if nxt is None else pool.submit(self.prepare, nxt, actor, keep_good=keep_good)
-                yield self.commit(prepared), prepared.errors
+                yield self.commit(prepared, keep_good=keep_good), prepared.errors
         db.fold_wal(self.engine)  # the stream has ended: no more batches to spread a checkpoint over
 
     def _append_locked(self, conn: Connection, frontier: Frontier, now: datetime,
-                       bodies: list[dict[str, Any]], parts: list[tuple[str, str]]) -> list[Appended]:
+                       bodies: list[dict[str, Any]], parts: list[tuple[str, str]],
+                       indexes: list[int] | None = None) -> tuple[list[Appended], list[tuple[int, str]]]:
+        """Write the events the state machine accepts and update the projection in the same
+        transaction; returns them and (body index, reason) of each refused one."""
         recorded = format_time(now)
         seq = frontier.size
-        rows, evs, out = [], [], []
+        rows, out, refused = [], [], []
         push = frontier.append
-        for body, (head, tail) in zip(bodies, parts, strict=True):
+        current = self._load_rows(conn, sorted({b["pseudonym"] for b in bodies}))
+        changed: dict[int, dict[str, Any]] = {}  # the state rows to write, once each
+        apply, refusal = projection.apply, projection.refusal
+        for i, (body, (head, tail)) in enumerate(zip(bodies, parts, strict=True)):
+            states_ = current.setdefault(body["pseudonym"], {})
+            ev = {**body, "seq": seq + 1, "recorded_at": recorded}
+            why = refusal(states_, ev)
+            if why is not None:
+                refused.append((i, why))
+                continue
             seq += 1
             text = f'{head}{recorded}","seq":{seq}{tail}'
             lh = _sha256(b"\x00" + text.encode()).digest()
             rows.append((seq, body["pseudonym"], body["type"], body["channel"], body["purpose"], text,
                          lh, b"".join(push(lh)), recorded))
-            evs.append({**body, "seq": seq, "recorded_at": recorded})
-            out.append(Appended(seq, body["pseudonym"], lh.hex(), recorded))
-        db.insert_rows(conn, "ledger_events", EVENT_COLUMNS, rows)
-        self._project(conn, evs)
-        self._maybe_checkpoint(conn, frontier, now)
-        return out
-
-    def _project(self, conn: Connection, evs: list[dict[str, Any]]) -> None:
-        """Update the current-state rows of the pseudonyms touched, in the append's transaction."""
-        current = self._load_rows(conn, sorted({e["pseudonym"] for e in evs}))
-        changed: dict[int, dict[str, Any]] = {}  # the rows to write, once each
-        apply = projection.apply
-        for e in evs:
-            rows = current.setdefault(e["pseudonym"], {})
-            for key in apply(rows, e):
-                row = rows[key]
+            keys, warning = apply(states_, ev)
+            for key in keys:
+                row = states_[key]
                 changed[id(row)] = row
+            out.append(Appended(seq, body["pseudonym"], lh.hex(), recorded, warning, indexes[i] if indexes else i))
+        db.insert_rows(conn, "ledger_events", EVENT_COLUMNS, rows)
         # No ordering needed against deadlocks: the append lock admits one writer at a time.
         db.insert_rows(conn, "ledger_states", STATE_COLUMNS, [_state_tuple(r) for r in changed.values()],
                        _UPSERT)
+        if rows:
+            self._maybe_checkpoint(conn, frontier, now)
+        return out, refused
 
     def _load_rows(self, conn: Connection, ps: list[str]) -> dict[str, dict[tuple[str, str], dict]]:
         found: dict[str, dict[tuple[str, str], dict]] = {}
@@ -297,7 +384,11 @@ class Ledger:
         return found
 
     def erase(self, raw_or_pseudonym: str, actor: str, reason: str | None = None) -> Appended:
-        """Destroy the subject's vault key and identity, and append ``erased``."""
+        """Destroy the subject's vault key (identity and sealed evidence) and append ``erased``.
+
+        Erasing a subject already erased, with nothing recorded since, appends nothing: the
+        answer is that erasure, with a ``warning`` saying so.
+        """
         if not isinstance(actor, str) or not actor.strip() or len(actor) > 400:
             raise ValueError("actor must be a non-empty string of at most 400 characters")
         actor = actor.strip()
@@ -305,14 +396,20 @@ class Ledger:
         body = {"type": "erased", "channel": "*", "purpose": "*", "controller": None,
                 "jurisdiction": None, "legal_basis": None, "method": None,
                 "evidence": evidence_dict(None), "claimed_at": None, "expires_at": None,
-                "reason": (reason or "").strip()[:500] or None, "pseudonym": p}
+                "reason": (reason or "").strip()[:500] or None, "personal": None, "pseudonym": p}
         with self.engine.connect() as conn:
             known = conn.scalar(sa.select(events.c.seq).where(events.c.pseudonym == p).limit(1))
         if known is None:
             raise LookupError("the ledger holds no events for this subject")
         with self._locked() as (conn, frontier, now):
+            last = conn.execute(sa.select(events.c.seq, events.c.type, events.c.leaf_hash, events.c.recorded_at)
+                                .where(events.c.pseudonym == p).order_by(events.c.seq.desc()).limit(1)).one()
+            held = conn.scalar(sa.select(vault.c.pseudonym).where(vault.c.pseudonym == p))
+            if last.type == "erased" and held is None:
+                return Appended(last.seq, p, bytes(last.leaf_hash).hex(), last.recorded_at,
+                                f"already erased at {last.recorded_at} (seq {last.seq}); nothing to do")
             conn.execute(vault.delete().where(vault.c.pseudonym == p))
-            [done] = self._append_locked(conn, frontier, now, [body], [encode_parts(body, actor)])
+            [done], _ = self._append_locked(conn, frontier, now, [body], [encode_parts(body, actor)])
         self._head = frontier
         return done
 
@@ -443,11 +540,27 @@ class Ledger:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def history(self, pseudonym_: str) -> list[dict[str, Any]]:
-        """Every event of a pseudonym, as hashed, oldest first."""
+    def history(self, pseudonym_: str, *, as_hashed: bool = False) -> list[dict[str, Any]]:
+        """Every event of a pseudonym, oldest first.
+
+        As read (default): sealed personal evidence opened while the subject's key exists, and
+        ``erased`` in its place once the subject was erased. ``as_hashed``: the stored events.
+        """
         with self.engine.connect() as conn:
-            return [json.loads(t) for t in conn.scalars(
+            stored = [json.loads(t) for t in conn.scalars(
                 sa.select(events.c.event).where(events.c.pseudonym == pseudonym_).order_by(events.c.seq))]
+            row = None if as_hashed else conn.execute(
+                sa.select(vault.c.wrapped_key).where(vault.c.pseudonym == pseudonym_)).first()
+        if as_hashed:
+            return stored
+        key = None
+        if row is not None:
+            try:
+                key = unwrap(self._kek, pseudonym_, bytes(row[0]))
+            except InvalidTag:  # a vault row that does not open reads like an erased one
+                key = None
+        last_erasure = max((e["seq"] for e in stored if e["type"] == "erased"), default=0)
+        return [reveal(e, key, e["seq"] < last_erasure) for e in stored]
 
     def states_of(self, pseudonym_: str) -> list[ConsentState]:
         """Current state of a pseudonym for every channel and purpose it has events for."""
@@ -483,3 +596,51 @@ def _cp(row: Any) -> dict[str, Any]:
 
 
 
+
+
+def _take_personal(body: dict[str, Any]) -> bytes | None:
+    """Take the personal evidence out of a body: its canonical JSON, or None when there is none."""
+    ev = body["evidence"]
+    found = {name: value for name, value in (("evidence.ip", ev["ip"]), ("evidence.user_agent", ev["user_agent"]),
+                                             ("reason", body["reason"])) if value is not None}
+    if not found:
+        return None
+    body["evidence"] = {**ev, "ip": None, "user_agent": None}
+    body["reason"] = None
+    body["personal"] = {"fields": sorted(found)}
+    return _dumps(found).encode()
+
+
+def _seal_body(body: dict[str, Any], key: bytes, text: bytes) -> None:
+    """Put the sealed personal evidence into the body (format v2); ``_take_personal`` named its fields."""
+    body["personal"] = {"box": seal_personal(key, body["pseudonym"], text), "fields": body["personal"]["fields"]}
+
+
+def reveal(event: dict[str, Any], key: bytes | None, erased_after: bool) -> dict[str, Any]:
+    """An event as read: sealed personal evidence opened with the subject key, or ``erased``.
+
+    v1 events hold IP, user agent and reason in the clear; once the subject is erased after
+    them, reads show ``erased`` in their place (the stored event, and its proof, keep them).
+    """
+    sealed = event.get("personal")
+    if event.get("v", 1) < 2 or not sealed:
+        if erased_after and event.get("type") != "erased":
+            ev = event.get("evidence") or {}
+            event = {**event, "reason": ERASED if event.get("reason") is not None else None,
+                     "evidence": {**ev, **{k: ERASED for k in ("ip", "user_agent") if ev.get(k) is not None}}}
+        return event
+    opened: dict[str, Any] | None = None
+    if key is not None:
+        try:
+            opened = json.loads(open_personal(key, event["pseudonym"], sealed["box"]))
+        except (InvalidTag, ValueError, KeyError):
+            opened = None
+    values = opened if opened is not None else {name: ERASED for name in sealed.get("fields", ())}
+    ev = dict(event.get("evidence") or {})
+    out = {**event, "evidence": ev}
+    for name, value in values.items():
+        if name.startswith("evidence."):
+            ev[name.removeprefix("evidence.")] = value
+        else:
+            out[name] = value
+    return out

@@ -51,6 +51,9 @@ states = sa.Table(
     sa.Column("pre_ticked", sa.Boolean),
     sa.Column("bundled", sa.Boolean),
     sa.Column("notice_version", sa.String(200)),
+    sa.Column("legal_basis", sa.String(100)),
+    sa.Column("stopped_at", sa.String(32)),  # effective time of the latest withdrawal or erasure
+    sa.Column("erased_at", sa.String(32)),   # effective time of the latest erasure of the subject
     sqlite_with_rowid=False,  # one B-tree keyed by the text primary key instead of two
 )
 

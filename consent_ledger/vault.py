@@ -7,6 +7,7 @@ copy of the sealed identifier (replicas, backups) unreadable (152-FZ art. 21, GD
 
 from __future__ import annotations
 
+import base64
 import os
 
 from cryptography.hazmat.primitives import hashes
@@ -21,16 +22,54 @@ def derive_kek(ledger_key: bytes) -> AESGCM:
     return AESGCM(kek)
 
 
+def new_subject(kek: AESGCM, pseudonym: str, identifier: str | None) -> tuple[bytes, bytes, bytes]:
+    """(subject key, wrapped key, sealed identifier) for a new vault row; bound to the pseudonym.
+
+    A subject known only by pseudonym gets a key (to seal its personal evidence) and an empty
+    ``sealed``: there is no identifier to keep.
+    """
+    key = AESGCM.generate_key(bit_length=256)
+    nonce = os.urandom(12)
+    sealed = b"" if identifier is None else seal_identifier(key, pseudonym, identifier)
+    return key, nonce + kek.encrypt(nonce, key, pseudonym.encode()), sealed
+
+
+def seal_identifier(key: bytes, pseudonym: str, identifier: str) -> bytes:
+    """nonce || AES-GCM(subject key, identifier), bound to the pseudonym."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, identifier.encode(), pseudonym.encode())
+
+
 def seal(kek: AESGCM, pseudonym: str, identifier: str) -> tuple[bytes, bytes]:
     """(wrapped subject key, sealed identifier) for a new subject; both bound to the pseudonym."""
-    key = AESGCM.generate_key(bit_length=256)
-    aad = pseudonym.encode()
-    n1, n2 = os.urandom(12), os.urandom(12)
-    return n1 + kek.encrypt(n1, key, aad), n2 + AESGCM(key).encrypt(n2, identifier.encode(), aad)
+    return new_subject(kek, pseudonym, identifier)[1:]
 
 
-def unseal(kek: AESGCM, pseudonym: str, wrapped_key: bytes, sealed: bytes) -> str:
-    """The identifier, given the subject's wrapped key (raises InvalidTag if anything differs)."""
-    aad = pseudonym.encode()
-    key = kek.decrypt(wrapped_key[:12], wrapped_key[12:], aad)
-    return AESGCM(key).decrypt(sealed[:12], sealed[12:], aad).decode()
+def unwrap(kek: AESGCM, pseudonym: str, wrapped_key: bytes) -> bytes:
+    """The subject key (raises InvalidTag if the wrapped key or the pseudonym differ)."""
+    return kek.decrypt(wrapped_key[:12], wrapped_key[12:], pseudonym.encode())
+
+
+def unseal(kek: AESGCM, pseudonym: str, wrapped_key: bytes, sealed: bytes) -> str | None:
+    """The identifier, given the subject's wrapped key (raises InvalidTag if anything differs);
+    None for a subject known only by pseudonym."""
+    if not sealed:
+        return None
+    key = unwrap(kek, pseudonym, wrapped_key)
+    return AESGCM(key).decrypt(sealed[:12], sealed[12:], pseudonym.encode()).decode()
+
+
+def _personal_aad(pseudonym: str) -> bytes:
+    return b"personal:" + pseudonym.encode()
+
+
+def seal_personal(key: bytes, pseudonym: str, plaintext: bytes) -> str:
+    """Base64 of nonce || AES-GCM(subject key, personal evidence), bound to the pseudonym."""
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, _personal_aad(pseudonym))).decode()
+
+
+def open_personal(key: bytes, pseudonym: str, box: str) -> bytes:
+    """The sealed personal evidence (raises InvalidTag under any other key: erased)."""
+    raw = base64.b64decode(box)
+    return AESGCM(key).decrypt(raw[:12], raw[12:], _personal_aad(pseudonym))

@@ -29,7 +29,8 @@ ALL_SCOPES = (
 )
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": frozenset(ALL_SCOPES),
-    "legal": frozenset({"consent:read", "ledger:read", "campaign:read", "review:write",
+    # The DPO answers erasure requests (152-FZ art. 21, GDPR art. 17): legal may erase.
+    "legal": frozenset({"consent:read", "consent:erase", "ledger:read", "campaign:read", "review:write",
                         "domain:read", "report:read", "message:check"}),
     "security": frozenset({"ledger:read", "campaign:read", "review:write", "domain:read",
                            "domain:write", "report:read", "message:check"}),

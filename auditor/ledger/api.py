@@ -26,7 +26,9 @@ TAGS = ("ledger",)
 
 
 def _appended(done: list) -> dict[str, Any]:
-    return {"events": [vars(a) for a in done], "seqs": [a.seq for a in done]}
+    return {"events": [{k: v for k, v in vars(a).items() if k != "index"} for a in done],
+            "seqs": [a.seq for a in done],
+            "warnings": [{"index": a.index or 0, "seq": a.seq, "warning": a.warning} for a in done if a.warning]}
 
 
 @route("/consents", methods=("POST",), scope="consent:write", summary="Record one consent event or a batch",
@@ -49,7 +51,7 @@ def _pseudonym(subject: str) -> str:
     if is_pseudonym(subject):
         return subject
     try:
-        return ledger.pseudonym_of(subject, "email" if "@" in subject else "sms")
+        return ledger.pseudonym_of(subject, "email" if "@" in subject else "*")  # "*": says what was expected
     except InvalidIdentifier as exc:
         raise ApiError(422, "Invalid subject", str(exc)) from None
 
@@ -101,7 +103,9 @@ def consistency_proof(principal, query: ConsistencyQuery) -> dict[str, Any]:
 @route("/ledger/erase", methods=("POST",), scope="consent:erase", summary="Erase a data subject",
        body=EraseBody, response=AppendedList, status=201, tags=TAGS)
 def erase_subject(principal, body: EraseBody) -> dict[str, Any]:
-    """Crypto-shred the subject's identity and append ``erased`` (152-FZ art. 21, GDPR art. 17)."""
+    """Crypto-shred the subject's identity and sealed evidence, append ``erased`` (152-FZ art. 21, GDPR art. 17).
+
+    Erasing an erased subject appends nothing; the answer carries that erasure and a warning."""
     p = _pseudonym(body.subject.strip())
     try:
         done = get_ledger().erase(p, principal.actor, body.reason)
@@ -112,5 +116,5 @@ def erase_subject(principal, body: EraseBody) -> dict[str, Any]:
     from auditor.services import services
 
     with transaction(services().sessions) as s:
-        record(s, principal.actor, "ledger.erase", f"pseudonym:{p}", seq=done.seq)
+        record(s, principal.actor, "ledger.erase", f"pseudonym:{p}", seq=done.seq, noop=done.warning is not None)
     return _appended([done])

@@ -36,12 +36,10 @@ def _progress(total: int | None, unit: str) -> Any:
 def _subject(ledger: Ledger, subject: str, channel: str | None = None) -> str:
     if is_pseudonym(subject):
         return subject
-    guessed = channel or ("email" if "@" in subject else "sms")
     try:
-        return ledger.pseudonym_of(subject, guessed)
+        # Without a channel, any identifier form is tried ("*"): the error then says what was expected.
+        return ledger.pseudonym_of(subject, channel or ("email" if "@" in subject else "*"))
     except InvalidIdentifier as exc:
-        if channel is None and guessed == "sms":  # no "@": it was taken for a phone number
-            fail(f"{subject!r} is not an email address (no @), a phone number or a pseudonym")
         fail(str(exc))
 
 
@@ -54,8 +52,8 @@ def ledger_group() -> None:
 @click.option("--type", "type_", required=True, type=click.Choice(["granted", "confirmed", "withdrawn"]))
 @click.option("--subject", help="email address or phone number")
 @click.option("--pseudonym", help="the subject's pseudonym instead of --subject")
-@click.option("--channel", default="email", show_default=True)
-@click.option("--purpose", default="marketing", show_default=True)
+@click.option("--channel", default="email", show_default=True, help="'*' with withdrawn: every channel")
+@click.option("--purpose", default="marketing", show_default=True, help="'*' with withdrawn: every purpose")
 @click.option("--controller")
 @click.option("--jurisdiction")
 @click.option("--legal-basis")
@@ -85,9 +83,11 @@ def append_cmd(type_: str, subject: str | None, pseudonym: str | None, actor: st
     except InvalidEvent as exc:
         fail("; ".join(f"{e['field']}: {e['message']}" for e in exc.errors))
     if as_json:
-        emit(vars(done))
+        emit({k: v for k, v in vars(done).items() if k != "index"})
     else:
         click.echo(f"appended seq {done.seq} ({type_}, {done.pseudonym[:16]}…) at {done.recorded_at}")
+        if done.warning:
+            click.echo(f"warning: {done.warning}")
 
 
 @ledger_group.command("import")
@@ -118,7 +118,8 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
         click.echo(f"{file.name}: read as {encoding}", err=True)
     ledger = _ledger()
     bad: list[dict[str, Any]] = []
-    counts = {"imported": 0, "bad": 0, "first_seq": None, "last_seq": None, "encoding": encoding}
+    warned: list[dict[str, Any]] = []
+    counts = {"imported": 0, "bad": 0, "warnings": 0, "first_seq": None, "last_seq": None, "encoding": encoding}
     lines: deque[list[int]] = deque()
     # Bad rows are found when read and bad events when their batch is appended: held in a heap
     # and let out in line order once no earlier line can still turn out bad.
@@ -162,6 +163,13 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
                 batch_lines = lines.popleft()
                 for e in errors:
                     report(batch_lines[e["index"]], f"{e['field']}: {e['message']}")
+                for a in done:
+                    if a.warning:
+                        counts["warnings"] += 1
+                        if len(warned) < MAX_REPORTED:
+                            warned.append({"line": batch_lines[a.index], "seq": a.seq, "warning": a.warning})
+                        if not as_json:
+                            click.echo(f"{file.name}:{batch_lines[a.index]}: warning: {a.warning}", err=True)
                 if done:
                     counts["imported"] += len(done)
                     counts["first_seq"] = counts["first_seq"] or done[0].seq
@@ -172,11 +180,13 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
             fail(f"{file}: {exc}")
         flush(float("inf"))
     if as_json:
-        emit({**counts, "errors": bad, "errors_truncated": counts["bad"] > len(bad)})
+        emit({**counts, "errors": bad, "errors_truncated": counts["bad"] > len(bad),
+              "warnings_list": warned})
     else:
         click.echo(f"imported {counts['imported']} event(s)"
                    + (f" (seq {counts['first_seq']}..{counts['last_seq']})" if counts["imported"] else "")
-                   + (f"; {counts['bad']} bad row(s) skipped" if counts["bad"] else ""))
+                   + (f"; {counts['warnings']} recorded without effect (see warnings)" if counts["warnings"] else "")
+                   + (f"; {counts['bad']} bad or refused row(s) skipped" if counts["bad"] else ""))
     if counts["bad"]:
         raise SystemExit(1)
 
@@ -348,11 +358,13 @@ def erase_cmd(subject: str, reason: str, actor: str, as_json: bool) -> None:
     except LookupError as exc:
         fail(str(exc))
     with transaction(services(get_app()).sessions) as s:
-        record(s, actor, "ledger.erase", f"pseudonym:{p}", seq=done.seq)
+        record(s, actor, "ledger.erase", f"pseudonym:{p}", seq=done.seq, noop=done.warning is not None)
     if as_json:
-        emit(vars(done))
+        emit({k: v for k, v in vars(done).items() if k != "index"})
+    elif done.warning:
+        click.echo(f"{p[:16]}… {done.warning}")
     else:
-        click.echo(f"erased {p[:16]}…: identity key destroyed, seq {done.seq} appended")
+        click.echo(f"erased {p[:16]}…: identity key and sealed evidence destroyed, seq {done.seq} appended")
 
 
 commands = [ledger_group]

@@ -28,8 +28,10 @@ class ConsentEventBody(Body):
     """One consent event: give ``subject`` (email or phone) or ``pseudonym``."""
 
     type: Literal["granted", "confirmed", "withdrawn"]
-    channel: str = Field(..., max_length=64, examples=["email", "sms", "messenger:telegram"])
-    purpose: str = Field(..., max_length=100, examples=["marketing"])
+    channel: str = Field(..., max_length=64, examples=["email", "sms", "messenger:telegram"],
+                         description="`*` (withdrawn only): every channel")
+    purpose: str = Field(..., max_length=100, examples=["marketing"],
+                         description="`*` (withdrawn only): every purpose")
     subject: str | None = Field(None, max_length=320)
     pseudonym: str | None = Field(None, max_length=64)
     controller: str | None = Field(None, max_length=300)
@@ -69,19 +71,29 @@ class ConsentsBody(RootModel[Annotated[Annotated[ConsentBatchBody, Tag("batch")]
 
 
 class AppendedOut(BaseModel):
-    """An appended event."""
+    """An appended event; ``warning`` says why it left the consent as it was (it is recorded)."""
 
     seq: int
     pseudonym: str
     leaf_hash: str
     recorded_at: str
+    warning: str | None = None
+
+
+class AppendWarning(BaseModel):
+    """An event the consent state machine recorded but did not act on, and why."""
+
+    index: int
+    seq: int
+    warning: str
 
 
 class AppendedList(BaseModel):
-    """What a POST /consents answers: the appended events, in order."""
+    """What a POST /consents answers: the appended events, in order, and warnings by index."""
 
     events: list[AppendedOut]
     seqs: list[int]
+    warnings: list[AppendWarning] = Field(default_factory=list)
 
 
 class StateOut(BaseModel):
@@ -101,6 +113,7 @@ class StateOut(BaseModel):
     pre_ticked: bool | None
     bundled: bool | None
     notice_version: str | None
+    legal_basis: str | None = None
 
 
 class SubjectOut(BaseModel):

@@ -11,11 +11,12 @@ LEDGER_STATUS = ("legal", "security")
 DOMAIN_READERS = ("legal", "security")
 DOMAIN_WRITERS = ("security",)
 ADMINS = ("admin",)
+ERASERS = ("legal",)  # the DPO answers erasure requests (152-FZ art. 21, GDPR art. 17)
 EVERYONE = ("admin", "legal", "security", "sender")
 
 PAGES: dict[str, tuple[str, ...]] = {
     "campaigns": REVIEWERS, "ledger": CONSENT_READERS, "ledger_status": LEDGER_STATUS,
-    "erase": ADMINS, "domains": DOMAIN_READERS, "domains_write": DOMAIN_WRITERS,
+    "erase": ERASERS, "domains": DOMAIN_READERS, "domains_write": DOMAIN_WRITERS,
     "audit_log": REVIEWERS, "admin": ADMINS,
 }
 

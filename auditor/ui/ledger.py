@@ -15,17 +15,17 @@ from auditor.db import transaction
 from auditor.ledger.services import get_ledger
 from auditor.services import db, services
 from auditor.ui import bp
-from auditor.ui.access import ADMINS, CONSENT_READERS, LEDGER_STATUS
+from auditor.ui.access import CONSENT_READERS, ERASERS, LEDGER_STATUS
 from consent_ledger import InvalidIdentifier
 from consent_ledger.identifiers import is_pseudonym
-from consent_ledger.projection import evidence_gaps
+from consent_ledger.projection import evidence_gaps, explain
 
 
 def _pseudonym(q: str) -> str:
     """The pseudonym of an address, a phone number (or a pseudonym as given), computed here."""
     if is_pseudonym(q):
         return q
-    return get_ledger().pseudonym_of(q, "email" if "@" in q else "sms")
+    return get_ledger().pseudonym_of(q, "email" if "@" in q else "*")  # "*": the error names every form
 
 
 @bp.get("/ledger")
@@ -45,9 +45,11 @@ def ledger() -> str | tuple[str, int]:
     gaps = {e["seq"]: evidence_gaps(e) for e in history if e.get("type") in ("granted", "confirmed")}
     from auditor.integrations.services import withdrawal_sources
 
+    # What the state machine made of each event: the warning its append was answered with.
+    effects = explain(led.history(p, as_hashed=True))
     return render_template("ui/ledger.html", q=q, p=p, states=led.states_of(p), history=list(reversed(history)),
-                           gaps=gaps, sources=withdrawal_sources(db(), history),
-                           erased=any(e.get("type") == "erased" for e in history))
+                           gaps=gaps, effects=effects, sources=withdrawal_sources(db(), history),
+                           erased=bool(history) and history[-1].get("type") == "erased")
 
 
 @bp.get("/ledger/proof/<int:seq>")
@@ -63,7 +65,7 @@ def ledger_proof(seq: int) -> Response:
 
 
 @bp.post("/ledger/erase")
-@requires_role(*ADMINS)
+@requires_role(*ERASERS)
 def ledger_erase() -> Response:
     """Crypto-shred a person's identity and append ``erased`` (152-FZ art. 21, GDPR art. 17)."""
     q = request.form.get("q", "").strip()
@@ -77,8 +79,12 @@ def ledger_erase() -> Response:
         done = get_ledger().erase(p, principal.actor, reason)
     except (InvalidIdentifier, LookupError):
         abort(404)
-    _log(principal.actor, "ledger.erase", f"pseudonym:{p}", seq=done.seq, reason=reason)
-    flash(_("Erased: the identity is destroyed and event %(seq)s records it.", seq=done.seq), "success")
+    _log(principal.actor, "ledger.erase", f"pseudonym:{p}", seq=done.seq, reason=reason,
+         noop=done.warning is not None)
+    if done.warning:
+        flash(_("Already erased: event %(seq)s records it; nothing was done.", seq=done.seq), "info")
+    else:
+        flash(_("Erased: the identity is destroyed and event %(seq)s records it.", seq=done.seq), "success")
     return redirect(url_for("ui.ledger", q=p), 303)
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from checks.i18n import msg
 from checks.rules.base import LIVE, CampaignContext, Hit, Pack, RecipientContext, expired
+from checks.rules.consent import CONSENT_BASES, basis
 from checks.rules.facts import CampaignFacts
 
 PACK = Pack("CA", applies_to=lambda facts: "CA" in facts.jurisdictions)
 NO_REPLY = ("noreply", "no-reply", "donotreply", "do-not-reply")
+# CASL s. 10(10): implied consent lasts 2 years after a purchase or contract, 6 months after an
+# inquiry. Counted in days on the short side (no leap day, 182 days), as the sender bears the proof.
+IMPLIED_PERIODS = {"purchase": timedelta(days=730), "inquiry": timedelta(days=182)}
+IMPLIED_BASES = {"implied_purchase": "purchase", "implied_business": "purchase",
+                 "existing_business_relationship": "purchase", "implied_inquiry": "inquiry"}
 
 
 def commercial(facts: CampaignFacts) -> bool:
@@ -14,24 +23,49 @@ def commercial(facts: CampaignFacts) -> bool:
     return facts.marketing
 
 
-@PACK.recipient("CA-CASL-CONSENT", commercial)
-def consent(ctx: RecipientContext) -> Hit | None:
-    """Express consent, or implied consent within its period (s. 10(10): 2 years / 6 months)."""
-    s = ctx.state
-    if s is None:
-        return Hit("no express or implied consent on record")
-    if s.status not in LIVE:
-        return Hit(f"consent is {s.status}")
-    if expired(s, ctx.now):
-        return Hit("implied consent period has ended" if _implied(s.method) else "consent has expired")
-    if _implied(s.method) and s.expires_at is None:
-        return Hit("implied consent recorded without its expiry (2 years after a purchase, 6 months after "
-                   "an inquiry)", {"method": s.method})
+def implied_kind(state: object) -> str | None:
+    """``purchase`` or ``inquiry`` for implied consent, by legal basis or (first wave) by method;
+    an implied consent of unknown kind gets the shorter period."""
+    b = basis(state)
+    if b in IMPLIED_BASES:
+        return IMPLIED_BASES[b]
+    method = (getattr(state, "method", None) or "").lower()
+    if b in ("implied", "implied_consent") or (b in CONSENT_BASES and "implied" in method):
+        return "purchase" if "purchase" in method or "business" in method else "inquiry"
     return None
 
 
-def _implied(method: str | None) -> bool:
-    return "implied" in (method or "").lower()
+@PACK.recipient("CA-CASL-CONSENT", commercial)
+def consent(ctx: RecipientContext) -> Hit | None:
+    """Express consent, or implied consent within its period from ``claimed_at`` (s. 10(9)-(10))."""
+    s = ctx.state
+    if s is None:
+        return Hit(msg("no express or implied consent on record"))
+    if s.status not in LIVE:
+        return Hit(msg("consent is {status}", status=s.status))
+    kind = implied_kind(s)
+    if expired(s, ctx.now):
+        return Hit(msg("implied consent period has ended") if kind else msg("consent has expired"))
+    if kind is not None:
+        period = IMPLIED_PERIODS[kind]
+        # Compared with a fixed instant, not added to: the gate's memo keeps such comparisons cheap.
+        if s.granted_at is None or _aware(s.granted_at, ctx.now) <= ctx.now - period:
+            return Hit(msg("implied consent after a {kind} lasts {days} days from {claimed} (CASL s. 10(10)); "
+                           "the period has ended", kind=kind, days=period.days,
+                           claimed=s.granted_at.isoformat() if s.granted_at else "an unknown date"),
+                       {"implied": kind, "granted_at": s.granted_at.isoformat() if s.granted_at else None})
+        return None
+    b = basis(s)
+    if b not in CONSENT_BASES:
+        return Hit(msg("legal basis {basis} is neither express nor implied consent (CASL s. 6(1)(a), s. 10)",
+                       basis=b), {"legal_basis": b})
+    return None
+
+
+def _aware(value: object, now: object) -> object:
+    if getattr(value, "tzinfo", 1) is None and getattr(now, "tzinfo", None) is not None:  # SQLite: naive UTC
+        return value.replace(tzinfo=now.tzinfo)  # type: ignore[attr-defined]
+    return value
 
 
 @PACK.campaign("CA-CASL-IDENTIFICATION", commercial)
@@ -47,7 +81,7 @@ def identification(ctx: CampaignContext) -> Hit | None:
         missing.append("a mailing address (sender.postal_address)")
     if not (s.phone or s.website or email_contact):
         missing.append("a phone number, email address or web address to contact")
-    return Hit("missing: " + "; ".join(missing), {"missing": missing}) if missing else None
+    return Hit(msg("missing: {missing}", missing="; ".join(missing)), {"missing": missing}) if missing else None
 
 
 @PACK.campaign("CA-CASL-UNSUBSCRIBE", commercial)
@@ -56,8 +90,10 @@ def unsubscribe(ctx: CampaignContext) -> Hit | None:
     m = ctx.message
     if m is None or m.unsubscribe_visible:
         return None
-    return Hit("no unsubscribe mechanism set out clearly in the message"
-               + (" (List-Unsubscribe alone is not shown to every reader)" if m.list_unsubscribe else ""))
+    if m.list_unsubscribe:
+        return Hit(msg("no unsubscribe mechanism set out clearly in the message (List-Unsubscribe alone is not "
+                       "shown to every reader)"))
+    return Hit(msg("no unsubscribe mechanism set out clearly in the message"))
 
 
 def _addr(value: str | None) -> str | None:

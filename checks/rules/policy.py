@@ -12,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from checks.catalogue import RULES
 from checks.findings import SEVERITY_ORDER, Finding, Severity
 
+# RULES.md §4: the policy file cannot lower these below block (kept here, next to their check,
+# rather than imported from checks.rules.consent, which imports the rule packs).
+FLOOR_RULES = ("CONSENT-NONE", "CONSENT-WITHDRAWN", "CONSENT-ERASED")
+
 
 class PolicyError(ValueError):
     """The policy file cannot be used; the message says what to fix."""
@@ -82,6 +86,11 @@ def _override(rule_id: str, value: Any) -> tuple[str, str]:
         sev, reason = value, None
     if sev not in SEVERITY_ORDER:
         raise ValueError(f"severities.{rule_id}: severity must be block, warn or info, not {sev!r}")
+    if rule_id in FLOOR_RULES and sev != "block":
+        # Mailing people who withdrew, were erased or never consented is unlawful whatever the
+        # reason (38-FZ art. 18 p. 1; 152-FZ art. 15 p. 2, art. 21; GDPR art. 17, 21(3)).
+        raise ValueError(f"severities.{rule_id}: cannot be lowered below block (withdrawn, erased and absent "
+                         "consent always suppress the recipient)")
     default = RULES[rule_id].severity
     if not isinstance(reason, str) or not reason.strip():
         if default == "block" and SEVERITY_ORDER[sev] < SEVERITY_ORDER["block"]:
@@ -135,6 +144,12 @@ def _read(path: Path) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+
+
+def severity_changes(policy: Policy) -> list[dict[str, str]]:
+    """Each severity the policy changes: {rule_id, from, to, reason}, for a campaign's coverage."""
+    return [{"rule_id": rid, "from": RULES[rid].severity, "to": sev, "reason": reason}
+            for rid, (sev, reason) in sorted(policy.severities.items()) if sev != RULES[rid].severity]
 
 
 def apply_policy(findings: list[Finding], policy: Policy) -> list[Finding]:

@@ -18,7 +18,7 @@ def test_append_returns_gapless_seqs_and_leaf_hashes_of_the_stored_events(ledger
     done += ledger.append([grant("c@example.org")], "key:1:crm")
     assert [d.seq for d in done] == [1, 2, 3]
     assert ledger.size() == 3
-    history = ledger.history(done[2].pseudonym)
+    history = ledger.history(done[2].pseudonym, as_hashed=True)
     assert history[0]["seq"] == 3 and history[0]["actor"] == "key:1:crm"
     from consent_ledger.canonical import canonical_json
 
@@ -31,7 +31,7 @@ def test_event_holds_every_field_and_no_address(ledger):
     [event] = ledger.history(d.pseudonym)
     assert set(event) == {"v", "seq", "type", "pseudonym", "channel", "purpose", "controller", "jurisdiction",
                           "legal_basis", "method", "evidence", "claimed_at", "recorded_at", "expires_at",
-                          "actor", "reason"}
+                          "actor", "reason", "personal"}
     assert event["expires_at"] == "2026-12-31T21:00:00.000000Z"
     assert event["evidence"]["notice_version"] == "v3" and event["evidence"]["separate_document"] is True
     assert "person@example.org" not in str(event).lower()

@@ -41,7 +41,7 @@ UI = {
     "ui.domains": REVIEWERS, "ui.domain": REVIEWERS, "ui.preflight": REVIEWERS,
     "ui.domain_add": {"security"}, "ui.domain_remove": {"security"}, "ui.domain_run": {"security"},
     "ui.audit_log": REVIEWERS, "ui.ledger": {"legal"}, "ui.ledger_proof": {"legal"},
-    "ui.ledger_erase": set(), "ui.ledger_status": REVIEWERS, "ui.ledger_verify": REVIEWERS,
+    "ui.ledger_erase": {"legal"}, "ui.ledger_status": REVIEWERS, "ui.ledger_verify": REVIEWERS,
     "reports.campaign": REVIEWERS, "reports.domain": REVIEWERS, "reports.subject": {"legal"},
     "reports.period": REVIEWERS, "reports.job": REVIEWERS, "reports.job_pdf": REVIEWERS,
     "ui.admin_integrations": set(), "ui.admin_integration_remove": set(),

@@ -151,7 +151,7 @@ def test_legal_looks_up_a_person_and_downloads_the_proof(browser, site, tmp_path
     verify_inclusion(doc, site.app.extensions["auditor"].public_key_pem)
     assert doc["event"]["type"] == "withdrawn"
     assert PERSON not in path.read_text()
-    assert page.locator("text=Erase this person").count() == 0  # legal reads, only admins erase
+    assert page.locator("text=Erase this person").count() == 1  # the DPO (legal) answers erasure requests
 
 
 def test_admin_erases_with_confirmation_and_reason(browser, site):

@@ -64,14 +64,14 @@ def test_who_reaches_the_consent_pages(as_role, recorded):
     assert as_role("sender").get("/ledger/status").status_code == 403
 
 
-def test_only_admins_erase_and_only_with_reason_and_confirmation(app, as_role, recorded):
+def test_only_admins_and_legal_erase_and_only_with_reason_and_confirmation(app, as_role, recorded):
     from auditor.ledger.services import get_ledger
 
-    for role in ("legal", "security", "sender"):
+    for role in ("security", "sender"):
         r = as_role(role).post("/ledger/erase", data={"q": ADDRESS, "reason": "DSAR-1", "confirm": "yes"})
         assert r.status_code == 403, role
     legal_page = as_role("legal").get("/ledger?q=" + ADDRESS).get_data(as_text=True)
-    assert "/ledger/erase" not in legal_page
+    assert "/ledger/erase" in legal_page  # the DPO answers erasure requests
     admin = as_role("admin")
     assert "/ledger/erase" in admin.get("/ledger?q=" + ADDRESS).get_data(as_text=True)
     admin.post("/ledger/erase", data={"q": ADDRESS, "reason": "DSAR-1"})  # no confirmation
@@ -92,3 +92,19 @@ def test_status_shows_size_checkpoint_and_last_verify(as_role, recorded):
     assert c.post("/ledger/verify").status_code == 303
     page = c.get("/ledger/status").get_data(as_text=True)
     assert "intact" in page and "security@auditor.test" in page
+
+
+def test_page_shows_what_the_state_machine_ignored_and_erased_evidence(app, as_role, recorded):
+    from auditor.ledger.services import get_ledger
+
+    led = get_ledger(app)
+    led.append([EventIn(type="withdrawn", subject=ADDRESS, channel="email", purpose="marketing"),
+                EventIn(type="confirmed", subject=ADDRESS, channel="email", purpose="marketing")], actor="user:crm")
+    page = as_role("legal").get("/ledger", query_string={"q": ADDRESS}).get_data(as_text=True)
+    assert page.count('class="small text-warning-emphasis event-warning"') == 1
+    assert "Recorded without effect" in page and "restores nothing" in page
+    assert "192.0.2.1" in page and "UA/1" in page
+    led.erase(ADDRESS, "user:dpo")
+    page = as_role("legal").get("/ledger", query_string={"q": led.pseudonym_of(ADDRESS)}).get_data(as_text=True)
+    assert "192.0.2.1" not in page and "UA/1" not in page
+    assert page.count('<span class="badge text-bg-dark">erased</span>') >= 4  # ip and user agent of two events

@@ -91,8 +91,10 @@ def test_fake_reply_subject(subject, thread, hit):
 def test_casl_consent():
     assert "CA-CASL-CONSENT" in recipient_ids(None, CA)
     assert "CA-CASL-CONSENT" not in recipient_ids(state(), CA)
-    implied = state(method="implied-purchase", expires_at=None)
-    assert "CA-CASL-CONSENT" in recipient_ids(implied, CA)
+    # Implied consent is judged from its claimed time (s. 10(10)), not by an expiry being recorded.
+    assert "CA-CASL-CONSENT" not in recipient_ids(state(method="implied-purchase", expires_at=None), CA)
+    old = state(method="implied-purchase", expires_at=None, granted_at=NOW - timedelta(days=731))
+    assert "CA-CASL-CONSENT" in recipient_ids(old, CA)
     assert "CA-CASL-CONSENT" not in recipient_ids(state(method="implied-purchase",
                                                         expires_at=NOW + timedelta(days=300)), CA)
     lapsed = state(method="implied-inquiry", expires_at=NOW - timedelta(days=1))
