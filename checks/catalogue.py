@@ -113,6 +113,10 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("bulk", "BULK-UNSUBSCRIBE-LATENCY", "warn", "Unsubscribes not honoured within 2 days", "Отписки не исполняются в течение 2 дней", "Gmail / Yahoo"),
     ("bulk", "BULK-SPAM-RATE", "warn", "Reported spam rate too high", "Слишком высокая доля жалоб на спам", "Gmail Postmaster guidance"),
     ("channel", "SMS-QUIET-HOURS", "warn", "Advertising SMS outside 09:00-21:00 local time", "Рекламное SMS вне 09:00-21:00 по времени получателя", "operator practice; configurable"),
+    ("dns", "DMARC-SOURCE-UNAUTHORISED", "warn", "An unauthorised source sends as the domain", "Неавторизованный источник отправляет от имени домена", "RFC 7489 §7.2 (aggregate reports)"),
+    ("dns", "DMARC-ALIGNMENT-LOW", "warn", "An authorised source passes DMARC for under 98% of its mail", "Авторизованный источник проходит DMARC менее чем для 98% писем", "RFC 7489 §3.1; Gmail/Yahoo rules (alignment)"),
+    ("dns", "DKIM-SELECTOR-LEARNED", "info", "A DKIM selector seen in reports or messages was added to monitoring", "DKIM-селектор из отчётов или писем добавлен в мониторинг", "RFC 6376 §3.1"),
+    ("dns", "TLSRPT-FAILURES", "warn", "SMTP TLS reports show failed sessions to the domain's MX", "Отчёты SMTP TLS показывают неудачные сессии к MX домена", "RFC 8460"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.
@@ -175,6 +179,12 @@ _FIXES: dict[str, tuple[str, str]] = {
     "BL-LINK-DOMAIN-LISTED": ("Remove or replace links to the listed domain.", "Удалите или замените ссылки на домен из списка."),
     "BL-QUERY-ERROR": ("Check the list's zone and your resolver; a broken list answers every query.",
                        "Проверьте зону списка и ваш резолвер: неисправный список отвечает на любой запрос."),
+    "DMARC-SOURCE-UNAUTHORISED": ("If the host is yours or your provider's, add it to SPF and sign with an aligned DKIM key; otherwise it is spoofing: move DMARC towards p=reject.",
+                                  "Если узел ваш или вашего провайдера, добавьте его в SPF и подписывайте выровненным ключом DKIM; иначе это подделка: переходите к p=reject."),
+    "DMARC-ALIGNMENT-LOW": ("Find the failing streams of this source (DKIM signing off, another envelope domain) and align them.",
+                            "Найдите потоки этого источника, не проходящие проверку (нет подписи DKIM, другой домен конверта), и выровняйте их."),
+    "TLSRPT-FAILURES": ("Check the MX certificates, MTA-STS policy and DANE records named in the failure details.",
+                        "Проверьте сертификаты MX, политику MTA-STS и записи DANE, указанные в деталях отказов."),
 }
 
 RULES: dict[str, Rule] = {
