@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "auditor.campaigns.cli",
     "auditor.reports_cli",
     "auditor.backup",
+    "auditor.dmarc.cli",
 )
 
 
