@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -80,18 +81,10 @@ class DmarcSourceDay(Base):
     dmarc_pass: Mapped[int] = mapped_column(BigInteger)
     spf_pass: Mapped[int] = mapped_column(BigInteger)
     forwarded: Mapped[int] = mapped_column(BigInteger)
-
-
-class DmarcSourceTag(Base):
-    """A selector or reporter seen for a source on a day (the sources table's lists)."""
-
-    __tablename__ = "dmarc_source_tags"
-
-    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    source_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(8), primary_key=True)  # "selector" | "reporter"
-    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # Selectors and reporters seen, each wrapped in US (0x1f) separators ("\x1fs1\x1fs2\x1f"): one
+    # aggregate query reads them with the sums (docs/dns.md, "The sources table").
+    selectors: Mapped[str] = mapped_column(Text, default="")
+    reporters: Mapped[str] = mapped_column(Text, default="")
 
 
 class TlsPolicyResult(Base):

@@ -11,7 +11,7 @@ import dns.exception
 import dns.resolver
 import dns.reversename
 from flask import Flask
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,6 @@ from auditor.dmarc.models import (
     DmarcRecord,
     DmarcReport,
     DmarcSourceDay,
-    DmarcSourceTag,
     SourcePtr,
     TlsPolicyResult,
 )
@@ -54,19 +53,42 @@ def summary(report: Report) -> dict[str, Any]:
             "records": len(report.records)}
 
 
-def _upsert(s: Session, model: type, rows: list[dict[str, Any]], keys: list[str], add: tuple[str, ...]) -> None:
-    """INSERT ... ON CONFLICT: add ``add`` columns onto an existing row, or do nothing."""
-    if not rows:
-        return
+US = "\x1f"  # the separator of the selectors / reporters lists in dmarc_source_days
+MAX_TAG_CHARS = 4000
+
+
+def _tags(values: set[str]) -> str:
+    return US + US.join(sorted(values)) + US if values else ""
+
+
+def _untag(joined: str | None) -> list[str]:
+    # group_concat / string_agg join the per-day strings with ","; only separators and that comma
+    # ever stand between two US, and no value is a bare comma.
+    return sorted({v for v in (joined or "").split(US) if v and v != ","})
+
+
+def _dialect_insert(s: Session) -> Any:
     if s.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(model)
-    if add:
-        table = model.__table__
-        stmt = stmt.on_conflict_do_update(index_elements=keys,
-                                          set_={c: table.c[c] + stmt.excluded[c] for c in add})
+    return dialect_insert
+
+
+def _upsert(s: Session, model: type, rows: list[dict[str, Any]], keys: list[str], add: tuple[str, ...] = (),
+            merge: tuple[str, ...] = ()) -> None:
+    """INSERT ... ON CONFLICT: add the ``add`` columns, append unseen ``merge`` lists; or do nothing."""
+    if not rows:
+        return
+    pg = s.get_bind().dialect.name == "postgresql"
+    stmt = _dialect_insert(s)(model)
+    if add or merge:
+        col, new = model.__table__.c, stmt.excluded
+        sets: dict[str, Any] = {c: col[c] + new[c] for c in add}
+        for c in merge:
+            seen = (func.strpos(col[c], new[c]) if pg else func.instr(col[c], new[c])) > 0
+            sets[c] = case((or_(seen, func.length(col[c]) > MAX_TAG_CHARS), col[c]), else_=col[c] + new[c])
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=sets)
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     for i in range(0, len(rows), BATCH):
@@ -82,20 +104,18 @@ def _store_aggregate(s: Session, pk: int, r: AggregateReport) -> None:
     for i in range(0, len(records), BATCH):
         s.execute(insert(DmarcRecord), records[i:i + BATCH])
     days: dict[tuple[date, str], dict[str, Any]] = {}
-    tags: set[tuple[date, str, str, str]] = set()
+    sels: dict[tuple[date, str], set[str]] = defaultdict(set)
     for x in r.records:
         d = days.setdefault((x.day, x.source_ip), {"domain": r.domain, "day": x.day, "source_ip": x.source_ip,
-                                                   **dict.fromkeys(TOTALS, 0)})
+                                                   **dict.fromkeys(TOTALS, 0), "reporters": _tags({r.org_name})})
         d["messages"] += x.count
         for flag in TOTALS[1:]:
             d[flag] += x.count if getattr(x, flag) else 0
-        tags.add((x.day, x.source_ip, "reporter", r.org_name[:255]))
-        tags.update((x.day, x.source_ip, "selector", sel[:255]) for sel in x.selectors)
+        sels[(x.day, x.source_ip)].update(x.selectors)
+    for key, d in days.items():
+        d["selectors"] = _tags(sels[key])
     _upsert(s, DmarcSourceDay, sorted(days.values(), key=lambda d: (d["day"], d["source_ip"])),
-            ["domain", "day", "source_ip"], TOTALS)
-    _upsert(s, DmarcSourceTag, [{"domain": r.domain, "day": d, "source_ip": ip, "tag": t, "value": v}
-                                for d, ip, t, v in sorted(tags)],
-            ["domain", "day", "source_ip", "tag", "value"], ())
+            ["domain", "day", "source_ip"], TOTALS, ("selectors", "reporters"))
 
 
 def _store_tls(s: Session, pk: int, r: TlsReport) -> None:
@@ -188,7 +208,7 @@ def ptr_names(s: Session, ips: list[str], resolver: dns.resolver.Resolver | None
         if ip in known:
             s.execute(SourcePtr.__table__.update().where(SourcePtr.ip == ip).values(ptr=name, looked_up_at=now))
         else:
-            _upsert(s, SourcePtr, [{"ip": ip, "ptr": name, "looked_up_at": now}], ["ip"], ())
+            _upsert(s, SourcePtr, [{"ip": ip, "ptr": name, "looked_up_at": now}], ["ip"])
     return out
 
 
@@ -200,20 +220,18 @@ def sources(s: Session, domain: str, start: date, end: date,
             resolver: dns.resolver.Resolver | None = None) -> list[Source]:
     """Each source IP of ``domain`` in the period with its totals, PTR, selectors, reporters and verdict."""
     d = DmarcSourceDay
-    rows = s.execute(select(d.source_ip, *[func.sum(getattr(d, c)) for c in TOTALS])
+    if s.get_bind().dialect.name == "postgresql":
+        lists = [func.string_agg(c.distinct(), literal_column("','")) for c in (d.selectors, d.reporters)]
+    else:
+        lists = [func.group_concat(c.distinct()) for c in (d.selectors, d.reporters)]
+    rows = s.execute(select(d.source_ip, *[func.sum(getattr(d, c)) for c in TOTALS], *lists)
                      .where(d.domain == domain, d.day >= start, d.day <= end).group_by(d.source_ip)).all()
-    t = DmarcSourceTag
-    tags: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"selector": set(), "reporter": set()})
-    for ip, tag, value in s.execute(select(t.source_ip, t.tag, t.value).distinct()
-                                    .where(t.domain == domain, t.day >= start, t.day <= end)):
-        tags[ip][tag].add(value)
     ptrs = ptr_names(s, [r[0] for r in rows], resolver)
     out = []
-    for ip, *sums in rows:
+    for ip, *sums, selectors, reporters in rows:
         ptr = ptrs.get(ip)
         totals = SourceTotals(ip, *(int(x or 0) for x in sums), ptr=ptr, ptr_type=_ptr_type(ptr),
-                              selectors=tuple(sorted(tags[ip]["selector"])),
-                              reporters=tuple(sorted(tags[ip]["reporter"])))
+                              selectors=tuple(_untag(selectors)), reporters=tuple(_untag(reporters)))
         out.append(Source(totals, classify(totals)))
     out.sort(key=lambda x: (VERDICT_ORDER[x.verdict], -x.totals.messages, x.totals.ip))
     return out

@@ -59,14 +59,8 @@ def upgrade() -> None:
         sa.Column("source_ip", sa.String(45), primary_key=True),
         *[sa.Column(c, sa.BigInteger, nullable=False)
           for c in ("messages", "spf_aligned", "dkim_aligned", "dmarc_pass", "spf_pass", "forwarded")],
-    )
-    op.create_table(
-        "dmarc_source_tags",
-        sa.Column("domain", sa.String(255), primary_key=True),
-        sa.Column("day", sa.Date, primary_key=True),
-        sa.Column("source_ip", sa.String(45), primary_key=True),
-        sa.Column("tag", sa.String(8), primary_key=True),
-        sa.Column("value", sa.String(255), primary_key=True),
+        sa.Column("selectors", sa.Text, nullable=False),
+        sa.Column("reporters", sa.Text, nullable=False),
     )
     op.create_table(
         "tls_policy_results",
@@ -109,5 +103,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for name in ("dmarc_unauthorised_sources", "dkim_selectors", "dmarc_source_ptrs", "tls_policy_results",
-                 "dmarc_source_tags", "dmarc_source_days", "dmarc_records", "dmarc_reports"):
+                 "dmarc_source_days", "dmarc_records", "dmarc_reports"):
         op.drop_table(name)
