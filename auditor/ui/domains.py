@@ -130,11 +130,21 @@ def domain(domain: str) -> str:
     except monitoring.MonitoringError:
         abort(404)
     view = monitoring.posture_view(db(), kind, target)
+    dmarc = _dmarc_panel(target) if kind == "domain" else None
     if view is None:
-        return render_template("ui/domain.html", target=target, kind=kind, view=None)
+        return render_template("ui/domain.html", target=target, kind=kind, view=None, dmarc=dmarc)
     latest = view.get("latest") or {}
     return render_template("ui/domain.html", target=target, kind=kind, view=view, latest=latest,
-                           groups=by_pack(latest.get("findings") or []))
+                           groups=by_pack(latest.get("findings") or []), dmarc=dmarc)
+
+
+def _dmarc_panel(domain: str) -> dict[str, Any]:
+    """Sources, daily DMARC chart, TLS results and selectors from receivers' reports (issue 18)."""
+    from auditor.dmarc.views import SORTS, domain_panel
+
+    sort = request.args.get("sort", "verdict")
+    return domain_panel(db(), domain, sort=sort if sort in SORTS else "verdict",
+                        legend={"approved": _("DMARC pass"), "blocked": _("DMARC fail")})
 
 
 @bp.route("/domains/preflight", methods=["GET", "POST"])
