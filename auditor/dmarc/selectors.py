@@ -76,3 +76,18 @@ def list_selectors(s: Session, domain: str) -> list[dict[str, Any]]:
         if "configured" not in entry["origins"] and not entry["origins"]:
             entry["origins"].insert(0, "configured")
     return sorted(out.values(), key=lambda e: e["selector"])
+
+
+def discover_and_learn(app: Any, domain: str, resolver: Any) -> list[str]:
+    """Probe the common selectors of ``domain``; store those found (origin ``discovered``); their names."""
+    from auditor.db import transaction
+    from auditor.services import services
+    from checks.dns_auth.selectors import discover_selectors
+
+    found = discover_selectors(domain, resolver=resolver)
+    if found:
+        with transaction(services(app).sessions) as s:
+            learn_selectors(s, domain, [f.selector for f in found], origin="discovered",
+                            key_bits={f.selector: f.bits for f in found},
+                            status={f.selector: "revoked" if f.revoked else "published" for f in found})
+    return [f.selector for f in found]
