@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auditor.db import transaction, utcnow
+from auditor.dmarc.alerts import new_unauthorised, send_unauthorised_alert
 from auditor.dmarc.models import (
     DmarcRecord,
     DmarcReport,
@@ -44,6 +45,7 @@ class Ingested:
     status: str
     summary: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def summary(report: Report) -> dict[str, Any]:
@@ -145,8 +147,10 @@ def ingest(app: Flask, data: bytes, *, via: str, now: datetime | None = None) ->
             s.add(row)
             s.flush()
             findings: list[Finding] = []
+            fresh: list[dict[str, Any]] = []
             if isinstance(report, AggregateReport):
                 _store_aggregate(s, row.id, report)
+                fresh = new_unauthorised(s, report)
                 findings = learn_selectors(s, report.domain, sorted({x for r in report.records for x in r.selectors}),
                                            origin="dmarc-report")
             else:
@@ -154,7 +158,8 @@ def ingest(app: Flask, data: bytes, *, via: str, now: datetime | None = None) ->
     except IntegrityError:
         # Another process stored the same report between our check and our insert.
         return Ingested("duplicate", summary(report))
-    return Ingested("imported", summary(report), findings)
+    alerts = send_unauthorised_alert(app, report.domain, fresh)
+    return Ingested("imported", summary(report), findings, alerts)
 
 
 def _existing(s: Session, key: tuple[str, str, str]) -> int | None:
