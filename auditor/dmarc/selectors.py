@@ -91,3 +91,13 @@ def discover_and_learn(app: Any, domain: str, resolver: Any) -> list[str]:
                             key_bits={f.selector: f.bits for f in found},
                             status={f.selector: "revoked" if f.revoked else "published" for f in found})
     return [f.selector for f in found]
+
+
+def learn_from_campaign(s: Session, domain: str, message: dict[str, Any]) -> list[Finding]:
+    """Selectors that sign a submitted campaign's raw message for its sender domain (origin ``message``)."""
+    from checks.dns_auth.selectors import selectors_signed_in
+
+    raw = message.get("raw") if isinstance(message, dict) else None
+    if not raw or not domain:
+        return []
+    return learn_selectors(s, domain.lower().rstrip("."), selectors_signed_in(raw, domain), origin="message")

@@ -56,3 +56,20 @@ def discover_selectors(domain: str, *, resolver: dns.resolver.Resolver,
     with ThreadPoolExecutor(PROBE_THREADS) as pool:
         found = pool.map(lambda s: _probe(domain, s, resolver), names)
     return [f for f in found if f is not None]
+
+
+def selectors_signed_in(raw: str | bytes, domain: str) -> list[str]:
+    """Selectors of the message's DKIM-Signature headers whose d= is ``domain`` (RFC 6376 §3.5)."""
+    import email
+    import email.policy
+
+    from checks.dns_auth.dkim import parse_dkim_tags
+
+    msg = (email.message_from_bytes(raw, policy=email.policy.compat32) if isinstance(raw, bytes)
+           else email.message_from_string(raw, policy=email.policy.compat32))
+    out = []
+    for header in msg.get_all("DKIM-Signature") or []:
+        tags = parse_dkim_tags(str(header))
+        if tags.get("d", "").lower().rstrip(".") == domain.lower().rstrip(".") and tags.get("s"):
+            out.append(tags["s"].lower())
+    return list(dict.fromkeys(out))
