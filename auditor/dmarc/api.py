@@ -37,7 +37,7 @@ def _period(query: PeriodQuery) -> tuple[Any, Any]:
        raw_body="application/octet-stream", tags=("dmarc",),
        errors={422: "not a report, or a hostile one (the detail says why); nothing stored"},
        summary="Post one DMARC aggregate or SMTP TLS report (xml, gzip, zip, json, or an email carrying one)")
-def post_report(principal: Principal) -> tuple[dict[str, Any], int]:
+def post_dmarc_report(principal: Principal) -> tuple[dict[str, Any], int]:
     """Store the report; 201 when new, 200 when that reporter's report id is already stored."""
     try:
         out = svc.ingest(current_app, request.get_data(cache=False), via="api")
@@ -49,7 +49,7 @@ def post_report(principal: Principal) -> tuple[dict[str, Any], int]:
 
 @route("/domains/<domain>/sources", scope="domain:read", query=PeriodQuery, response=SourcesOut,
        tags=("dmarc",), summary="Who sends as the domain: each source IP with alignment counts and a verdict")
-def get_sources(principal: Principal, domain: str, query: PeriodQuery) -> dict[str, Any]:
+def domain_sources(principal: Principal, domain: str, query: PeriodQuery) -> dict[str, Any]:
     """The sources table of the period (default the last 30 days), unauthorised first."""
     domain = _domain(domain)
     start, end = _period(query)
@@ -65,7 +65,7 @@ def get_sources(principal: Principal, domain: str, query: PeriodQuery) -> dict[s
 
 @route("/domains/<domain>/tls-reports", scope="domain:read", query=PeriodQuery, response=TlsReportsOut,
        tags=("dmarc",), summary="SMTP TLS report totals of the domain's policies over the period")
-def get_tls_reports(principal: Principal, domain: str, query: PeriodQuery) -> dict[str, Any]:
+def domain_tls_reports(principal: Principal, domain: str, query: PeriodQuery) -> dict[str, Any]:
     """TLS session totals per policy with failure details."""
     domain = _domain(domain)
     start, end = _period(query)
@@ -77,7 +77,7 @@ def get_tls_reports(principal: Principal, domain: str, query: PeriodQuery) -> di
 
 @route("/domains/<domain>/selectors", scope="domain:read", response=SelectorsOut, tags=("dmarc",),
        summary="The domain's DKIM selectors and where each was learned")
-def get_selectors(principal: Principal, domain: str) -> dict[str, Any]:
+def domain_selectors(principal: Principal, domain: str) -> dict[str, Any]:
     """Configured, discovered and learned selectors."""
     domain = _domain(domain)
     with services().sessions() as s:

@@ -28,6 +28,8 @@ API = {
     "api.get_campaign": "campaign:read", "api.review_campaign": "review:write",
     "api.revoke_approval": "review:write", "api.gate_check": "gate:check",
     "api.check_message_now": "message:check",
+    "api.post_dmarc_report": "domain:write", "api.domain_sources": "domain:read",
+    "api.domain_tls_reports": "domain:read", "api.domain_selectors": "domain:read",
 }
 # UI endpoint -> the roles that may open it (admins may open every page).
 REVIEWERS = {"legal", "security"}
