@@ -142,8 +142,19 @@ def _dmarc_panel(domain: str) -> dict[str, Any]:
     """Sources, daily DMARC chart, TLS results and selectors from receivers' reports (issue 18)."""
     from auditor.dmarc.views import SORTS, domain_panel
 
+    from datetime import date
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
     sort = request.args.get("sort", "verdict")
-    return domain_panel(db(), domain, sort=sort if sort in SORTS else "verdict",
+    start, end = day("from"), day("to")
+    if start and end and start > end:
+        start = end = None
+    return domain_panel(db(), domain, start=start, end=end, sort=sort if sort in SORTS else "verdict",
                         legend={"approved": _("DMARC pass"), "blocked": _("DMARC fail")})
 
 
