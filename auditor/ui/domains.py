@@ -140,9 +140,9 @@ def domain(domain: str) -> str:
 
 def _dmarc_panel(domain: str) -> dict[str, Any]:
     """Sources, daily DMARC chart, TLS results and selectors from receivers' reports (issue 18)."""
-    from auditor.dmarc.views import SORTS, domain_panel
-
     from datetime import date
+
+    from auditor.dmarc.views import SORTS, domain_panel
 
     def day(name: str) -> date | None:
         try:
