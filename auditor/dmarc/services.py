@@ -173,7 +173,10 @@ def period(start: date | None, end: date | None, today: date | None = None) -> t
     """The inclusive period, defaulting to the last 30 days; ValueError if reversed."""
     today = today or datetime.now(UTC).date()
     end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    try:
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    except OverflowError:
+        raise ValueError("to is too early") from None
     if start > end:
         raise ValueError("from is after to")
     return start, end

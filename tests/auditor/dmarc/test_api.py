@@ -105,7 +105,7 @@ def test_tls_reports_and_their_finding(dmarc_env, post):
 
 def test_period_and_domain_are_validated(dmarc_env):
     c = dmarc_env.app.test_client()
-    for q in ("from=2026-11-29&to=2026-11-28", "from=yesterday", "since=2026-11-01"):
+    for q in ("from=2026-11-29&to=2026-11-28", "from=yesterday", "since=2026-11-01", "to=0001-01-02"):
         r = c.get(f"/api/v1/domains/{DOMAIN}/sources?{q}", headers=dmarc_env.reader)
         assert r.status_code == 422 and r.mimetype == "application/problem+json", q
     assert c.get("/api/v1/domains/not_a_domain/sources", headers=dmarc_env.reader).status_code == 422
