@@ -152,10 +152,12 @@ def _dmarc_panel(domain: str) -> dict[str, Any]:
 
     sort = request.args.get("sort", "verdict")
     start, end = day("from"), day("to")
-    if start and end and start > end:
-        start = end = None
-    return domain_panel(db(), domain, start=start, end=end, sort=sort if sort in SORTS else "verdict",
-                        legend={"approved": _("DMARC pass"), "blocked": _("DMARC fail")})
+    legend = {"approved": _("DMARC pass"), "blocked": _("DMARC fail")}
+    sort = sort if sort in SORTS else "verdict"
+    try:
+        return domain_panel(db(), domain, start=start, end=end, sort=sort, legend=legend)
+    except ValueError:  # a reversed or impossible period: show the default one
+        return domain_panel(db(), domain, sort=sort, legend=legend)
 
 
 @bp.route("/domains/preflight", methods=["GET", "POST"])
