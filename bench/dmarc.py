@@ -60,27 +60,34 @@ def report_xml(n: int, records: int, rnd: random.Random) -> bytes:
         + "".join(rows) + "</feedback>").encode())
 
 
-def bench_ingest(app, reports: int, records: int) -> list[dict]:
-    """Ingest reports vs parsedmarc parsing the same bytes."""
+def bench_ingest(app, reports: int, records: int, chunk: int = 20) -> list[dict]:
+    """Ingest reports vs parsedmarc parsing the same bytes, alternating chunks so both see the same load."""
     rnd = random.Random(7)
     files = [report_xml(n, records, rnd) for n in range(reports)]
-    # parsedmarc caches per-IP lookups across calls: each side starts cold.
-    parsedmarc.IP_ADDRESS_CACHE.clear()
-    t0 = time.perf_counter()
-    for f in files:
-        parsedmarc.parse_report_file(f, offline=True, always_use_local_files=True)
-    base = time.perf_counter() - t0
     now = DAY0 + timedelta(days=31)
-    parsedmarc.IP_ADDRESS_CACHE.clear()
-    t0 = time.perf_counter()
-    for f in files:
-        svc.ingest(app, f, via="bench", now=now)
-    ours = time.perf_counter() - t0
-    ratio = base / ours
-    return [{"metric": "ingest_aggregate_reports", "value": round(reports / ours, 1), "unit": "reports/s",
+    wall = {"base": 0.0, "ours": 0.0}
+    cpu = {"base": 0.0, "ours": 0.0}
+
+    def timed(side: str, fn) -> None:
+        # parsedmarc caches per-IP lookups across calls: each side starts its chunk cold.
+        parsedmarc.IP_ADDRESS_CACHE.clear()
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall[side] += time.perf_counter() - t0
+        cpu[side] += time.process_time() - c0
+
+    for i in range(0, reports, chunk):
+        part = files[i:i + chunk]
+        timed("base", lambda part=part: [parsedmarc.parse_report_file(f, offline=True, always_use_local_files=True)
+                                         for f in part])
+        timed("ours", lambda part=part: [svc.ingest(app, f, via="bench", now=now) for f in part])
+    ratio = wall["base"] / wall["ours"]
+    return [{"metric": "ingest_aggregate_reports", "value": round(reports / wall["ours"], 1), "unit": "reports/s",
              "size": f"{reports} reports x {records} records",
-             "baseline": {"what": "parsedmarc.parse_report_file alone, same bytes", "value": round(reports / base, 1)},
-             "ratio": round(ratio, 3), "target": "ratio >= 0.5", "met": ratio >= 0.5}]
+             "baseline": {"what": "parsedmarc.parse_report_file alone, same bytes, alternating chunks of "
+                                  f"{chunk}", "value": round(reports / wall["base"], 1)},
+             "ratio": round(ratio, 3), "cpu_ratio": round(cpu["base"] / cpu["ours"], 3),
+             "target": "ratio >= 0.5", "met": ratio >= 0.5}]
 
 
 def bench_sources(app, total: int, ips: int = 2000) -> list[dict]:

@@ -7,9 +7,11 @@ from collections import defaultdict
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from auditor.dmarc.models import UnauthorisedSource
+from auditor.db import utcnow
+from auditor.dmarc.models import UnauthorisedSource, dialect_insert
 from auditor.monitoring import alerts as alerting
 from auditor.services import services
 from checks.dmarc_reports import AggregateReport
@@ -26,17 +28,22 @@ def new_unauthorised(s: Session, report: AggregateReport) -> list[dict[str, Any]
         acc[0] += r.count
         for i, flag in enumerate((r.spf_aligned, r.dkim_aligned, r.dmarc_pass, r.spf_pass, r.forwarded), 1):
             acc[i] += r.count if flag else 0
-    out = []
-    for ip, (messages, *rest) in sorted(sums.items()):
-        if classify(SourceTotals(ip, messages, *rest)) != "unauthorised":
-            continue
-        if s.get(UnauthorisedSource, (report.domain, ip)) is not None:
-            continue
-        s.add(UnauthorisedSource(domain=report.domain, source_ip=ip))
-        out.append({"ip": ip, "messages": messages, "reporter": report.org_name,
-                    "day": report.begin.date().isoformat()})
-    s.flush()
-    return out
+    bad = {ip: v[0] for ip, v in sums.items() if classify(SourceTotals(ip, *v)) == "unauthorised"}
+    if not bad:
+        return []
+    u = UnauthorisedSource
+    known = set(s.scalars(select(u.source_ip).where(u.domain == report.domain, u.source_ip.in_(list(bad)))))
+    fresh = sorted(ip for ip in bad if ip not in known)
+    if not fresh:
+        return []
+    # ON CONFLICT DO NOTHING ... RETURNING: of two reports naming the same new source at once,
+    # only the one whose row went in alerts.
+    stmt = dialect_insert(s)(u).on_conflict_do_nothing(index_elements=["domain", "source_ip"])
+    now = utcnow()
+    added = set(s.scalars(stmt.returning(u.source_ip),
+                          [{"domain": report.domain, "source_ip": ip, "first_seen": now} for ip in fresh]))
+    return [{"ip": ip, "messages": bad[ip], "reporter": report.org_name, "day": report.begin.date().isoformat()}
+            for ip in fresh if ip in added]
 
 
 def send_unauthorised_alert(app: Flask, domain: str, sources: list[dict[str, Any]]) -> list[dict[str, Any]]:

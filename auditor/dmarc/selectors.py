@@ -29,13 +29,18 @@ def learn_selectors(s: Session, domain: str, selectors: Iterable[str], *, origin
     asset = s.scalars(select(MonitoredAsset).where(MonitoredAsset.kind == "domain",
                                                    MonitoredAsset.value == domain)).first()
     watched = set(asset.selectors or []) if asset is not None else set()
+    wanted = []
     for raw in selectors:
         try:
-            sel = normalise_selector(raw)
+            wanted.append(normalise_selector(raw))
         except MonitoringError:
             continue  # a reporter's garbage is not a selector
-        row = s.scalars(select(DkimSelector).where(DkimSelector.domain == domain,
-                                                   DkimSelector.selector == sel)).first()
+    if not wanted:
+        return out
+    known = {r.selector: r for r in s.scalars(select(DkimSelector).where(DkimSelector.domain == domain,
+                                                                         DkimSelector.selector.in_(wanted)))}
+    for sel in dict.fromkeys(wanted):
+        row = known.get(sel)
         if row is None:
             # A selector someone typed into monitoring before any report named it was configured.
             row = DkimSelector(domain=domain, selector=sel, origins=["configured"] if sel in watched else [],
