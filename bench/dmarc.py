@@ -112,14 +112,16 @@ def bench_sources(app, total: int, ips: int = 2000) -> list[dict]:
             s.flush()
             svc._store_aggregate(s, row.id, r)
     start, end = DAY0.date(), (DAY0 + timedelta(days=29)).date()
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
+    times, cpus = [], []
+    for _ in range(5):  # the best of five: the machine is shared, and waiting for a CPU is not our cost
+        t0, c0 = time.perf_counter(), time.process_time()
         with sessions() as s:
             rows = svc.sources(s, DOMAIN, start, end)
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
     best = min(times)
     return [{"metric": "sources_table_30_days", "value": round(best, 3), "unit": "s",
+             "cpu_seconds": round(min(cpus), 3), "median": round(sorted(times)[2], 3),
              "size": f"{total} records, {len(rows)} source IPs, 30 days",
              "target": "<= 1 s", "met": best <= 1.0}]
 
