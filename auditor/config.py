@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     alert_webhook: str | None = None
     smtp_url: str | None = None
     alert_email_to: str | None = None
+    dmarc_mailbox: str | None = None  # imap(s)://user:pass@host/FOLDER of the rua mail (issue 18)
     log_level: str = "INFO"
     trusted_proxies: int = Field(0, ge=0, le=5)
 

@@ -59,7 +59,7 @@ def fetch_mailbox(as_json: bool) -> None:
 
     app = get_app()
     migrate(app)
-    url = mailbox_url()
+    url = mailbox_url(app)
     if not url:
         fail("AUDITOR_DMARC_MAILBOX is not set")
     try:

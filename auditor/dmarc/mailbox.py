@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import imaplib
-import os
 import ssl
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -11,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask
 
 from auditor.dmarc.services import ingest
+from auditor.services import services
 from checks.dmarc_reports import MAX_INPUT_BYTES, ReportRefused
 
 IMAP_TIMEOUT = 30.0
@@ -21,9 +21,9 @@ class MailboxError(Exception):
     """The mailbox cannot be read; the message says why (no credentials)."""
 
 
-def mailbox_url() -> str | None:
-    """The configured mailbox URL, if any."""
-    return os.environ.get("AUDITOR_DMARC_MAILBOX") or None
+def mailbox_url(app: Flask) -> str | None:
+    """The configured mailbox URL (``AUDITOR_DMARC_MAILBOX``, environment or .env), if any."""
+    return services(app).settings.dmarc_mailbox or None
 
 
 def poll_mailbox(app: Flask, url: str) -> dict[str, Any]:

@@ -14,5 +14,5 @@ def poll_report_mailbox(app: Flask) -> dict[str, Any] | None:
     """Read new reports from AUDITOR_DMARC_MAILBOX, if one is configured."""
     from auditor.dmarc.mailbox import mailbox_url, poll_mailbox
 
-    url = mailbox_url()
+    url = mailbox_url(app)
     return poll_mailbox(app, url) if url else None

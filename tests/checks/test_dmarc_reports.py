@@ -81,6 +81,11 @@ def _zip_bomb() -> bytes:
     (b"<html><body>hi</body></html>", "no <feedback> root"),
     (as_email(b"hello", "notes.txt", "text/plain"), "no report attachment"),
     (b"\x1f\x8b\x08\x00garbage", "gzip"),
+    (tls_report().replace(b'"end-datetime": "2026-11-28T23:59:59Z"', b'"end-datetime": "2026-11-27T00:00:00Z"'),
+     "before it begins"),
+    (tls_report().replace(b'"start-datetime": "2026-11-28T00:00:00Z"', b'"start-datetime": "soon"'),
+     "not an RFC 3339 time"),
+    (b"A" * (26 * 1024 * 1024), "byte cap"),
 ])
 def test_hostile_or_wrong_files_are_refused_with_a_reason(data, reason):
     with pytest.raises(ReportRefused, match=reason):

@@ -56,3 +56,15 @@ def test_missing_file_is_bad_usage(dmarc_env, tmp_path):
 
     r = Runner(dmarc_env.app).invoke(["dmarc", "import", str(tmp_path / "nope.xml"), "--json"])
     assert r.exit_code == 1 and "cannot read" in json.loads(r.output)["refused"][0]["reason"]
+
+
+def test_fetch_without_a_mailbox_is_bad_usage_and_a_bad_url_is_refused(make_app):
+    from tests.conftest import Runner
+
+    r = Runner(make_app()).invoke(["dmarc", "fetch"])
+    assert r.exit_code == 2 and "AUDITOR_DMARC_MAILBOX is not set" in r.output
+    r = Runner(make_app(dmarc_mailbox="pop3://x@127.0.0.1/")).invoke(["dmarc", "fetch"])
+    assert r.exit_code == 2 and "must be imap:// or imaps://" in r.output
+    # Nothing listens on port 9 (discard): a connection failure is one line, exit 2.
+    r = Runner(make_app(dmarc_mailbox="imap://u:p@127.0.0.1:9/INBOX")).invoke(["dmarc", "fetch"])
+    assert r.exit_code == 2 and "mailbox 127.0.0.1" in r.output and "p@" not in r.output
