@@ -21,6 +21,7 @@ ROUTE_MODULES = (
     "auditor.campaigns.api",
     "auditor.gate.api",
     "auditor.messages.api",
+    "auditor.dmarc.api",
     "auditor.public",
     "auditor.ui.integrations",  # adds routes to the ui blueprint: before it is registered
     "auditor.ui",

@@ -82,15 +82,23 @@ def _print_human(audit: Any) -> None:
 @click.option("--selector", "selectors", multiple=True, help="DKIM selector (repeatable)")
 @click.option("--ip", "ips", multiple=True, help="sending IP (repeatable)")
 @click.option("--nameserver", help="IP[:PORT] to query instead of AUDITOR_DNS_NAMESERVERS")
+@click.option("--discover-selectors", is_flag=True, help="probe common DKIM selectors as well (and remember them)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON document on stdout")
 def check_domain(domain: str, selectors: tuple[str, ...], ips: tuple[str, ...], nameserver: str | None,
-                 as_json: bool) -> None:
+                 as_json: bool, discover_selectors: bool = False) -> None:
     """SPF, DMARC, DKIM, PTR, MX, MTA-STS, TLS-RPT, BIMI, DNSSEC and blocklists of DOMAIN."""
     from checks.domain_audit import audit_domain
 
     if "." not in domain.strip(".") or " " in domain:
         fail(f"{domain}: not a domain name")
     resolver, lists = _config(nameserver)
+    if discover_selectors:  # issue 18: found selectors are audited too and stored with origin "discovered"
+        from auditor.cli import migrate
+        from auditor.dmarc.selectors import discover_and_learn
+
+        migrate(get_app())
+        selectors = tuple(dict.fromkeys([*selectors, *discover_and_learn(get_app(), domain.strip(".").lower(),
+                                                                          resolver)]))
     _finish(audit_domain(domain, selectors=selectors, ips=_valid_ips(ips), resolver=resolver,
                          blocklists=lists), as_json)
 

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     alert_webhook_secret: str | None = None  # HMAC-SHA256 key of the alert webhook's signature
     smtp_url: str | None = None
     alert_email_to: str | None = None
+    dmarc_mailbox: str | None = None  # imap(s)://user:pass@host/FOLDER of the rua mail (issue 18)
     log_level: str = "INFO"
     trusted_proxies: int = Field(0, ge=0, le=5)
     ratelimit_enabled: bool = True

@@ -173,8 +173,11 @@ def domain_data(app: Flask, domain: str, since: date | None = None, until: date 
                                          removed=sorted(before - ids)))
         latest = rows[-1]
         posture = PostureData.of(latest.audit, _aware(latest.checked_at))
+        from auditor.dmarc.views import domain_panel
+
+        sources = domain_panel(s, target, start=since, end=until)
     return DomainReportData(meta=report_meta(app, generated_by), domain=target, posture=posture,
-                            history=history, period_from=since, period_to=until)
+                            history=history, period_from=since, period_to=until, sources=sources)
 
 
 # --- subject --------------------------------------------------------------------------------

@@ -126,6 +126,10 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("delivery", "DELIVERY-HARD-BOUNCE", "block", "The address hard-bounced", "Адрес вернул постоянную ошибку доставки (hard bounce)", "RFC 3463 (5.x.x status); Gmail / Yahoo bulk sender rules (list hygiene)"),
     ("RU", "RU-38FZ-18-LEGAL-BASIS", "block", "Advertising on a legal basis other than prior consent", "Реклама на ином основании, чем предварительное согласие", "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 1"),
     ("consent", "POLICY-SEVERITY-CHANGED", "info", "The organisation policy changes a rule's severity", "Политика организации меняет строгость правила", "organisation policy (RULES.md: every change needs a reason)"),
+    ("dns", "DMARC-SOURCE-UNAUTHORISED", "warn", "An unauthorised source sends as the domain", "Неавторизованный источник отправляет от имени домена", "RFC 7489 §7.2 (aggregate reports)"),
+    ("dns", "DMARC-ALIGNMENT-LOW", "warn", "An authorised source passes DMARC for under 98% of its mail", "Авторизованный источник проходит DMARC менее чем для 98% писем", "RFC 7489 §3.1; Gmail/Yahoo rules (alignment)"),
+    ("dns", "DKIM-SELECTOR-LEARNED", "info", "A DKIM selector seen in reports or messages was added to monitoring", "DKIM-селектор из отчётов или писем добавлен в мониторинг", "RFC 6376 §3.1"),
+    ("dns", "TLSRPT-FAILURES", "warn", "SMTP TLS reports show failed sessions to the domain's MX", "Отчёты SMTP TLS показывают неудачные сессии к MX домена", "RFC 8460"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.
@@ -208,6 +212,12 @@ _FIXES: dict[str, tuple[str, str]] = {
                      "Опубликуйте v=BIMI1; l=https://<хост>/<логотип>.svg (SVG Tiny PS по HTTPS) с допустимыми тегами."),
     "BIMI-NO-ENFORCEMENT": ("Move DMARC to p=quarantine or p=reject with pct=100; mailbox providers show no logo before that.",
                             "Переведите DMARC в p=quarantine или p=reject с pct=100: до этого почтовые сервисы логотип не показывают."),
+    "DMARC-SOURCE-UNAUTHORISED": ("If the host is yours or your provider's, add it to SPF and sign with an aligned DKIM key; otherwise it is spoofing: move DMARC towards p=reject.",
+                                  "Если узел ваш или вашего провайдера, добавьте его в SPF и подписывайте выровненным ключом DKIM; иначе это подделка: переходите к p=reject."),
+    "DMARC-ALIGNMENT-LOW": ("Find the failing streams of this source (DKIM signing off, another envelope domain) and align them.",
+                            "Найдите потоки этого источника, не проходящие проверку (нет подписи DKIM, другой домен конверта), и выровняйте их."),
+    "TLSRPT-FAILURES": ("Check the MX certificates, MTA-STS policy and DANE records named in the failure details.",
+                        "Проверьте сертификаты MX, политику MTA-STS и записи DANE, указанные в деталях отказов."),
 }
 
 RULES: dict[str, Rule] = {

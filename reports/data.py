@@ -187,6 +187,8 @@ class DomainReportData:
     history: list[PostureChange]
     period_from: date | None = None
     period_to: date | None = None
+    # Receivers' reports (auditor/dmarc/views.py domain_panel): sources, days, tls, selectors.
+    sources: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "date": ("Date", "Дата"),
     "from_date": ("From", "С"),
     "to_date": ("To", "По"),
+    # domain: receivers' reports (issue 18)
+    "sources": ("Sending sources", "Источники отправки"),
+    "sources_intro": ("{n} messages in DMARC aggregate reports from {start} to {end}; DMARC pass rate {rate}%.",
+                      "{n} писем в агрегированных отчётах DMARC с {start} по {end}; доля прошедших DMARC {rate}%."),
+    "no_sources": ("No DMARC aggregate reports for the period.", "За период нет агрегированных отчётов DMARC."),
+    "source_ip": ("Source IP", "IP источника"),
+    "messages": ("Messages", "Писем"),
+    "selectors": ("DKIM selectors", "Селекторы DKIM"),
+    "reporters": ("Reporters", "Отправители отчётов"),
+    "verdict_authorised": ("authorised", "авторизован"),
+    "verdict_forwarded": ("forwarded", "пересылка"),
+    "verdict_unauthorised": ("unauthorised", "неавторизован"),
+    "dmarc_pass": ("DMARC pass", "DMARC пройден"),
+    "dmarc_fail": ("DMARC fail", "DMARC не пройден"),
+    "daily_dmarc": ("Daily DMARC pass rate and volume", "Доля прошедших DMARC и объём по дням"),
+    "tls_sessions": ("SMTP TLS sessions", "Сессии SMTP TLS"),
+    "successful": ("successful", "успешных"),
+    "failed": ("failed", "неудачных"),
+    "origins": ("Learned from", "Источник"),
+    "key_bits": ("Key bits", "Длина ключа"),
+    "tls_policy": ("Policy", "Политика"),
+    "selector": ("Selector", "Селектор"),
 }
 
 

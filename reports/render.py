@@ -122,8 +122,15 @@ def domain_pdf(data: DomainReportData, lang: str = "en") -> bytes:
     # The table lists the checks that changed something (and the first of the period); the
     # chart shows them all, a day per column once there are too many to draw one each.
     changes = [h for i, h in enumerate(data.history) if i == 0 or h.added or h.removed]
+    sources_chart = ""
+    if data.sources is not None:
+        toc.append(("sources", L["sources"]))
+        sources_chart = charts.stacked_columns(
+            [(d["day"][5:], {"approved": d["dmarc_pass"], "blocked": d["messages"] - d["dmarc_pass"]})
+             for d in data.sources["days"]], ("approved", "blocked"),
+            {"approved": L["dmarc_pass"], "blocked": L["dmarc_fail"]})
     html = render_html("domain.html", lang, d=data, findings=findings, changes=changes, toc=toc,
-                       chart=Markup(chart),
+                       chart=Markup(chart), sources_chart=Markup(sources_chart),
                        title=L["domain_report"],
                        ident=data.domain)
     return to_pdf(html)

@@ -168,6 +168,11 @@ def submit_campaign(app: Flask, principal: Principal, doc: CampaignDocument,
         record(s, principal.actor, "campaign.submit", f"campaign:{c.id}", status=c.status,
                content_sha256=c.content_sha256, findings=len(result.findings),
                allowed=c.allowed_count, suppressed=c.suppressed_count)
+        from auditor.dmarc.selectors import (
+            learn_from_campaign,  # issue 18: selectors seen in messages
+        )
+
+        learn_from_campaign(s, doc.sender.domain or "", message_json)
         if c.status == "approved":
             c.decided_at = now
             issue_token(app, s, c, now)

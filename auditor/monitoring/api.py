@@ -47,6 +47,11 @@ def audit_domain_now(principal: Principal, domain: str, body: AuditIn) -> dict[s
         raise _invalid(exc, "body") from None
     if body.zone is not None:
         return _preflight(domain, body.zone, selectors, ips)
+    if body.discover_selectors:  # issue 18
+        from auditor.dmarc.selectors import discover_and_learn
+
+        found = discover_and_learn(current_app, domain, svc.resolver_of(current_app))
+        selectors = tuple(dict.fromkeys([*selectors, *found]))
     outcome = svc.audit_and_record(current_app, "domain", domain, selectors=selectors, ips=ips, source="api")
     return {**outcome.to_dict(), "preflight": False, "stored": True}
 

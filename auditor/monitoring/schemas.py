@@ -23,6 +23,8 @@ class AuditIn(Body):
     zone: str | None = Field(None, max_length=MAX_ZONE_CHARS,
                              description="zone file text: served on loopback and audited before it is "
                                          "published (preflight; not stored in the history)")
+    discover_selectors: bool = Field(False, description="also probe common DKIM selectors; found ones are "
+                                                        "audited and listed with origin 'discovered'")
 
 
 class ChangeOut(BaseModel):

@@ -130,11 +130,34 @@ def domain(domain: str) -> str:
     except monitoring.MonitoringError:
         abort(404)
     view = monitoring.posture_view(db(), kind, target)
+    dmarc = _dmarc_panel(target) if kind == "domain" else None
     if view is None:
-        return render_template("ui/domain.html", target=target, kind=kind, view=None)
+        return render_template("ui/domain.html", target=target, kind=kind, view=None, dmarc=dmarc)
     latest = view.get("latest") or {}
     return render_template("ui/domain.html", target=target, kind=kind, view=view, latest=latest,
-                           groups=by_pack(latest.get("findings") or []))
+                           groups=by_pack(latest.get("findings") or []), dmarc=dmarc)
+
+
+def _dmarc_panel(domain: str) -> dict[str, Any]:
+    """Sources, daily DMARC chart, TLS results and selectors from receivers' reports (issue 18)."""
+    from datetime import date
+
+    from auditor.dmarc.views import SORTS, domain_panel
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+
+    sort = request.args.get("sort", "verdict")
+    start, end = day("from"), day("to")
+    legend = {"approved": _("DMARC pass"), "blocked": _("DMARC fail")}
+    sort = sort if sort in SORTS else "verdict"
+    try:
+        return domain_panel(db(), domain, start=start, end=end, sort=sort, legend=legend)
+    except ValueError:  # a reversed or impossible period: show the default one
+        return domain_panel(db(), domain, sort=sort, legend=legend)
 
 
 @bp.route("/domains/preflight", methods=["GET", "POST"])

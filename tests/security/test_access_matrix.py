@@ -31,6 +31,8 @@ API = {
     "api.check_message_now": "message:check",
     "api.list_integrations": "admin", "api.campaign_audience": "gate:check",
     "api.suppression_list": "consent:read",
+    "api.post_dmarc_report": "domain:write", "api.domain_sources": "domain:read",
+    "api.domain_tls_reports": "domain:read", "api.domain_selectors": "domain:read",
 }
 # UI endpoint -> the roles that may open it (admins may open every page).
 REVIEWERS = {"legal", "security"}
