@@ -216,6 +216,8 @@ _FIXES: dict[str, tuple[str, str]] = {
                                   "Если узел ваш или вашего провайдера, добавьте его в SPF и подписывайте выровненным ключом DKIM; иначе это подделка: переходите к p=reject."),
     "DMARC-ALIGNMENT-LOW": ("Find the failing streams of this source (DKIM signing off, another envelope domain) and align them.",
                             "Найдите потоки этого источника, не проходящие проверку (нет подписи DKIM, другой домен конверта), и выровняйте их."),
+    "DKIM-SELECTOR-LEARNED": ("Confirm the selector is yours (or your ESP's) and keep its key at 2048-bit RSA or Ed25519; remove keys you no longer sign with.",
+                              "Убедитесь, что селектор ваш (или вашего ESP), и держите его ключ RSA 2048 бит или Ed25519; удалите ключи, которыми больше не подписываете."),
     "TLSRPT-FAILURES": ("Check the MX certificates, MTA-STS policy and DANE records named in the failure details.",
                         "Проверьте сертификаты MX, политику MTA-STS и записи DANE, указанные в деталях отказов."),
 }
