@@ -41,10 +41,11 @@ def check_campaign(file: Path, as_json: bool) -> None:
         fail(f"{file}: {exc.errors[0].get('loc', '')}: {exc.errors[0].get('msg', '')}")
     except WorkflowError as exc:
         fail(exc.detail)
-    from auditor.campaigns.coverage import citations
+    from auditor.campaigns.coverage import citations, policy_changes
 
     consent = result.coverage.to_dict()
     consent["citations"] = citations([*consent["reasons"], *consent["warnings"]], doc.jurisdictions, doc.channel)
+    consent["policy"] = policy_changes([f.to_dict() for f in result.findings])
     out = {"name": doc.name, "status": result.status, "content_sha256": result.content_sha256,
            "findings": [f.to_dict() for f in result.findings], "consent": consent,
            "checked_at": result.checked_at.isoformat()}

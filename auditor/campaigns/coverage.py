@@ -89,6 +89,11 @@ def summarise(verdicts: list[RecipientVerdict]) -> Coverage:
                     dict(sorted(warnings.items())))
 
 
+def policy_changes(findings: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The severity changes an audit ran under, read from its POLICY-SEVERITY-CHANGED findings."""
+    return [dict(f.get("evidence") or {}) for f in findings or [] if f.get("rule_id") == "POLICY-SEVERITY-CHANGED"]
+
+
 def citations(rule_ids: Any, jurisdictions: list[str], channel: str) -> dict[str, str]:
     """Per suppressing or warning rule id, what it cites in this campaign (its jurisdictions only)."""
     from checks.catalogue import RULES, citation_for

@@ -148,6 +148,9 @@ class ConsentCoverage(BaseModel):
     warnings: dict[str, int] = Field(default_factory=dict)
     citations: dict[str, str] = Field(default_factory=dict,
                                       description="per rule id of reasons and warnings, the laws it cites here")
+    policy: list[dict[str, str]] = Field(default_factory=list,
+                                         description="each severity the organisation policy changed for this "
+                                                     "audit: {rule_id, from, to, reason}")
 
 
 class ReviewOut(BaseModel):

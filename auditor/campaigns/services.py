@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from auditor.accounts.services import Principal, record
 from auditor.campaigns.audit import CampaignAudit, audit_campaign, check_message_of
-from auditor.campaigns.coverage import citations
+from auditor.campaigns.coverage import citations, policy_changes
 from auditor.campaigns.models import ApprovalToken, Campaign, Review
 from auditor.campaigns.schemas import CampaignDocument
 from auditor.db import transaction
@@ -229,7 +229,8 @@ def campaign_view(app: Flask, c: Campaign, principal: Principal | None) -> dict[
         "consent": {"allowed": c.allowed_count, "suppressed": c.suppressed_count,
                     "reasons": c.reasons, "warnings": c.warnings,
                     "citations": citations([*(c.reasons or {}), *(c.warnings or {})],
-                                           list((c.document or {}).get("jurisdictions") or []), c.channel)},
+                                           list((c.document or {}).get("jurisdictions") or []), c.channel),
+                    "policy": policy_changes(c.findings)},
         "reviews": [{"id": r.id, "reviewer": r.reviewer, "role": r.role, "decision": r.decision,
                      "comment": r.comment, "created_at": aware(r.created_at).isoformat()} for r in c.reviews],
         "approval": approval,

@@ -121,3 +121,19 @@ def test_review_queue_lists_campaigns_needing_review(loop):
     every = loop.client.get("/api/v1/campaigns", headers=loop.h("legal")).json["campaigns"]
     assert [c["id"] for c in every] == [blocked, first]
     assert loop.client.get("/api/v1/campaigns?status=maybe", headers=loop.h("legal")).status_code == 422
+
+
+def test_a_severity_the_policy_changed_shows_in_the_campaigns_coverage(make_app, make_user, dns_server, tmp_path):
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"severities": {"CONSENT-EVIDENCE-WEAK": {
+        "severity": "info", "reason": "legacy CRM rows, re-consent campaign under way"}}}))
+    loop = build_loop(make_app, make_user, dns_server, policy_file=str(policy))
+    loop.consented("anna@example.org")
+    cid = loop.submit(campaign_doc(["anna@example.org"])).json["id"]
+    consent = loop.client.get(f"/api/v1/campaigns/{cid}", headers=loop.h("legal")).json["consent"]
+    assert consent["policy"] == [{"rule_id": "CONSENT-EVIDENCE-WEAK", "from": "warn", "to": "info",
+                                  "reason": "legacy CRM rows, re-consent campaign under way"}]
+    unchanged = build_loop(make_app, make_user, dns_server)
+    unchanged.consented("anna@example.org")
+    cid = unchanged.submit(campaign_doc(["anna@example.org"])).json["id"]
+    assert unchanged.client.get(f"/api/v1/campaigns/{cid}", headers=unchanged.h("legal")).json["consent"]["policy"] == []
