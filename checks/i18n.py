@@ -164,6 +164,8 @@ def format_when(value: Any, lang: str, *, with_time: bool = True) -> str:
         return "—"
     if isinstance(value, str):
         try:
+            if len(value) == 10:
+                return format_date(date.fromisoformat(value), "medium", locale=Locale.parse(lang))
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
@@ -175,3 +177,27 @@ def format_when(value: Any, lang: str, *, with_time: bool = True) -> str:
     if isinstance(value, date):
         return format_date(value, "medium", locale=loc)
     return str(value)
+
+
+def subject_label(subject: str, lang: str) -> str:
+    """What a finding is about, its kind translated: ``recipient:ab12`` → ``получатель: ab12``."""
+    if lang == "en" or not subject:
+        return subject
+    kind, sep, rest = subject.partition(":")
+    t = translations(str(CHECKS), "checks", lang)
+    name = t.pgettext("subject", kind)
+    if name == kind and not has_context(t, "subject", kind):
+        return subject
+    return f"{name}: {rest}" if sep else name
+
+
+def evidence_label(key: str, lang: str) -> str:
+    """An evidence key as a reader's word (the key itself when the catalogue has none)."""
+    if lang == "en":
+        return key
+    return translations(str(CHECKS), "checks", lang).pgettext("evidence", key)
+
+
+def has_context(t: _gettext.NullTranslations, context: str, msgid: str) -> bool:
+    """True when the catalogue has ``msgid`` under ``msgctxt`` ``context``."""
+    return f"{context}\x04{msgid}" in getattr(t, "_catalog", {})
