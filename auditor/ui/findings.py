@@ -44,9 +44,12 @@ def shown(f: dict[str, Any]) -> dict[str, Any]:
     lang = language()
     r = RULES.get(f.get("rule_id", ""))
     evidence = f.get("evidence") or {}
+    detail = detail_of(f, lang)
+    # an untranslated detail (stored before msgids) is marked lang="en" for screen readers
+    detail_lang = lang if lang == "en" or detail != (f.get("detail") or "") else "en"
     return {**f, "title": r.title(lang) if r else f.get("title", ""),
             "citation": r.cite(lang) if r else f.get("citation", ""),
-            "detail": detail_of(f, lang), "about": subject_label(f.get("subject") or "", lang),
+            "detail": detail, "detail_lang": detail_lang, "about": subject_label(f.get("subject") or "", lang),
             "evidence_text": "\n".join(f"{evidence_label(k, lang)}: {json.dumps(v, ensure_ascii=False, default=str)}"
                                        for k, v in sorted(evidence.items())),
             "pack": r.section if r else "other"}
