@@ -98,3 +98,28 @@ def test_the_english_report_keeps_english_details(loop, tools, tmp_path) -> None
 def test_the_detector_finds_an_english_sentence() -> None:
     assert english_sentences("Домен: a marketing message must carry List-Unsubscribe") != []
     assert english_sentences("v=spf1 ip4:192.0.2.10 -all; Message-ID; ст. 18.1 38-ФЗ") == []
+
+
+def test_russian_domain_subject_and_period_reports_have_no_english_sentence(loop, tools) -> None:
+    from auditor.monitoring.services import run_audit
+    from tests.auditor.campaigns.loop import DOMAIN, SELECTOR, SENDER_IP
+
+    audit = run_audit(loop.app, DOMAIN, selectors=(SELECTOR, "gone"), ips=(SENDER_IP,))
+    old = tuple(f.detail for f in audit.findings if not f.detail_msgid)
+    old += tuple(s for f in audit.findings for s in _strings(f.evidence))
+    loop.consent("ivan@example.org", "granted")
+    loop.consent("ivan@example.org", "withdrawn", method="one-click", claimed_at="2026-11-10T08:00:00+00:00")
+    _campaigns(loop)
+    OUT.mkdir(parents=True, exist_ok=True)
+    runs = {"domain": ["domain", DOMAIN], "subject": ["subject", "ivan@example.org"],
+            "period": ["period", "--from", "2026-11-01", "--to", "2026-12-31"]}
+    for name, args in runs.items():
+        out = OUT / f"{name}-ru.pdf"
+        res = Runner(loop.app).invoke(["report", *args, "--out", str(out), "--lang", "ru"])
+        assert res.exit_code == 0, res.output
+        flat = " ".join(tools.text(out).split())
+        assert english_sentences(flat, old) == [], name
+        assert "стр. 1 из" in flat
+    subject = " ".join(tools.text(OUT / "subject-ru.pdf").split())
+    assert "эл. почта / реклама и маркетинг" in subject
+    assert "согласие отозвано" in subject
