@@ -67,3 +67,13 @@ def test_stored_findings_keep_their_msgid_on_both_databases(make_app, make_user,
     with app.test_request_context(headers={"Accept-Language": "ru"}):
         assert shown(stored[1])["detail"] == "2 заголовка Date"
         assert shown(stored[2])["detail"] == "an old English detail"
+
+
+def test_audit_log_names_actions_and_fields_in_russian(as_role):
+    c = as_role("admin")
+    assert c.post("/admin/users", data={"email": "new@example.org", "role": "legal",
+                                        "password": "a long enough passphrase 1"}).status_code in (200, 302, 303)
+    ru = c.get("/audit-log", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "создание пользователя" in ru and "<code class=\"small\">user.create</code>" in ru
+    en = c.get("/audit-log", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<strong>user.create</strong>" not in en and "user.create" in en
