@@ -225,3 +225,15 @@ def finding(
         subject=subject,
         evidence=evidence or {},
     )
+
+
+def localised(d: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A stored finding dict with title, citation, detail and remedy in ``lang`` (for an API that
+    honours ``Accept-Language`` or ``?lang=``); unknown ids keep their stored text."""
+    from checks.i18n import detail_of
+
+    r = RULES.get(d.get("rule_id", ""))
+    out = {**d, "detail": detail_of(d, lang), "lang": lang}
+    if r:
+        out.update(title=r.title(lang), citation=r.cite(lang), remedy=r.fix(lang))
+    return out

@@ -111,3 +111,15 @@ def test_dates_are_written_by_babel_for_the_locale() -> None:
     assert format_when(when, "ru").replace("\u202f", " ") == "30 нояб. 2026 г., 14:05:09 UTC"
     assert format_when("2026-11-30T14:05:09+00:00", "ru", with_time=False).replace("\u202f", " ") == "30 нояб. 2026 г."
     assert format_when(None, "ru") == "—"
+
+
+def test_localised_gives_an_api_the_whole_finding_in_the_readers_language() -> None:
+    from checks.catalogue import localised
+
+    d = _stored(finding("SPF-MISSING", msg("no DKIM-Signature header")))
+    ru = localised(d, "ru")
+    assert (ru["title"], ru["citation"], ru["detail"], ru["lang"]) == (
+        "Нет записи SPF", "RFC 7208; правила Gmail/Yahoo для массовых отправителей", "нет заголовка DKIM-Signature", "ru")
+    assert ru["remedy"].startswith("Опубликуйте") and ru["detail_msgid"] == d["detail_msgid"]
+    assert localised(d, "en")["title"] == "No SPF record"
+    assert localised({"rule_id": "X-UNKNOWN", "title": "kept", "detail": "old"}, "ru")["title"] == "kept"
