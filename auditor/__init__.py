@@ -23,7 +23,7 @@ ROUTE_MODULES = (
     "auditor.messages.api",
     "auditor.public",
     "auditor.ui",
-    "auditor.reports_views",
+    "auditor.reports.views",
 )
 
 

@@ -95,7 +95,7 @@ def test_bad_zone_text_is_one_line_and_exit_2(cli, tmp_path) -> None:
 
 
 def test_check_group_is_importable_for_other_subcommands() -> None:
-    from auditor.checks_cli import check_group, commands
+    from auditor.checking.cli import check_group, commands
 
     assert commands == [check_group]
     assert {"domain", "zone", "ip"} <= set(check_group.commands)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from auditor.checks_cli import LANG_OPTION, check_group, texts
+from auditor.checking.cli import LANG_OPTION, check_group, texts
 from auditor.cli import emit, fail, get_app
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # larger than any mailbox provider accepts
