@@ -25,7 +25,7 @@ ROUTE_MODULES = (
     "auditor.public",
     "auditor.ui.integrations",  # adds routes to the ui blueprint: before it is registered
     "auditor.ui",
-    "auditor.reports_views",
+    "auditor.reports.views",
     "auditor.integrations.api",
     "auditor.integrations.hooks",
 )

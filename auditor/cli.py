@@ -16,10 +16,10 @@ from auditor.config import ConfigError
 COMMAND_MODULES = (
     "auditor.ledger.cli",
     "auditor.monitoring.cli",
-    "auditor.checks_cli",
-    "auditor.message_cli",
+    "auditor.checking.cli",
+    "auditor.checking.message_cli",
     "auditor.campaigns.cli",
-    "auditor.reports_cli",
+    "auditor.reports.cli",
     "auditor.backup",
     "auditor.integrations.cli",
     "auditor.dmarc.cli",

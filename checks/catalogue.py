@@ -1,7 +1,14 @@
-"""One definition per finding id (RULES.md): severity, titles in English and Russian, citation,
-and for DNS and blocklist findings how to fix them.
+"""One definition per finding id (RULES.md): severity, English title, citation, and for DNS and
+blocklist findings how to fix them.
 
-The UI, the API and the PDF reports read titles and citations from here and nowhere else.
+The UI, the API and the PDF reports read titles, citations and remedies from here and nowhere
+else; their Russian text comes from ``checks/translations/ru/LC_MESSAGES/checks.po`` (msgid = the
+English text), like every finding detail.
+
+A rule is ``(section, id, severity, title_en, citation)``. The older 6-tuple
+``(section, id, severity, title_en, title_ru, citation)`` and ``_FIXES`` pairs ``(en, ru)`` are
+still accepted: their Russian text is used until ``scripts/catalogue_to_po.py`` moves it into the
+catalogue (and rewrites the entry in the new form).
 """
 
 from __future__ import annotations
@@ -10,222 +17,216 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.findings import Finding, Severity
+from checks.i18n import CHECKS, gettext, has_entry, translations
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A catalogue entry."""
+    """A catalogue entry; ``*_ru_fallback`` hold Russian text of old-format entries only."""
 
     id: str
     severity: Severity
     title_en: str
-    title_ru: str
     citation: str
     section: str
     fix_en: str = ""
-    fix_ru: str = ""
+    title_ru_fallback: str = ""
+    fix_ru_fallback: str = ""
 
     def title(self, lang: str = "en") -> str:
         """Title in ``lang`` (``ru`` or ``en``)."""
-        return self.title_ru if lang == "ru" else self.title_en
+        return _tr(self.title_en, lang, self.title_ru_fallback)
 
     def fix(self, lang: str = "en") -> str:
         """How to fix it in ``lang``; empty when the catalogue gives no remedy (law and message rules)."""
-        return self.fix_ru if lang == "ru" else self.fix_en
+        return _tr(self.fix_en, lang, self.fix_ru_fallback)
+
+    def cite(self, lang: str = "en") -> str:
+        """The citation in ``lang`` (``ст. 18.1 38-ФЗ`` for ``38-FZ art. 18.1``)."""
+        return _tr(self.citation, lang)
+
+    @property
+    def title_ru(self) -> str:
+        """The Russian title."""
+        return self.title("ru")
+
+    @property
+    def fix_ru(self) -> str:
+        """The Russian remedy."""
+        return self.fix("ru")
 
 
-_RULES: list[tuple[str, str, str, str, str, str]] = [
-    # section, id, severity, title_en, title_ru, citation
-    ("dns", "SPF-MISSING", "block", "No SPF record", "Нет записи SPF", "RFC 7208; Gmail/Yahoo bulk-sender rules"),
-    ("dns", "SPF-MULTIPLE", "block", "More than one SPF record", "Несколько записей SPF", "RFC 7208 §4.5"),
-    ("dns", "SPF-SYNTAX", "block", "SPF record does not parse", "Запись SPF не разбирается", "RFC 7208 §4.6"),
-    ("dns", "SPF-TOO-MANY-LOOKUPS", "block", "SPF needs more than 10 DNS lookups", "SPF требует более 10 DNS-запросов", "RFC 7208 §4.6.4"),
-    ("dns", "SPF-VOID-LOOKUPS", "warn", "SPF has more than 2 void lookups", "В SPF более 2 пустых запросов", "RFC 7208 §4.6.4"),
-    ("dns", "SPF-PASS-ALL", "block", "SPF allows anyone to send (+all)", "SPF разрешает отправку всем (+all)", "RFC 7208 §5.1"),
-    ("dns", "SPF-NEUTRAL-ALL", "warn", "SPF ends neutral (?all or no all)", "SPF завершается нейтрально (?all или без all)", "RFC 7208 §4.7"),
-    ("dns", "SPF-PTR", "warn", "SPF uses the ptr mechanism", "SPF использует механизм ptr", "RFC 7208 §5.5"),
-    ("dns", "SPF-IP-NOT-AUTHORISED", "block", "A sending IP is not authorised by SPF", "IP-адрес отправки не разрешён в SPF", "RFC 7208 §4"),
-    ("dns", "DMARC-MISSING", "block", "No DMARC record", "Нет записи DMARC", "RFC 7489; Gmail/Yahoo/Outlook rules"),
-    ("dns", "DMARC-INVALID", "block", "DMARC record is invalid", "Запись DMARC некорректна", "RFC 7489 §6.3"),
-    ("dns", "DMARC-POLICY-NONE", "warn", "DMARC policy is p=none (monitoring only)", "Политика DMARC p=none (только мониторинг)", "RFC 7489 §6.3"),
-    ("dns", "DMARC-PCT-PARTIAL", "warn", "DMARC applies to less than 100% of mail", "DMARC применяется не ко всей почте (pct<100)", "RFC 7489 §6.3"),
-    ("dns", "DMARC-NO-RUA", "warn", "DMARC has no aggregate report address", "В DMARC нет адреса агрегированных отчётов", "RFC 7489 §7.2"),
-    ("dns", "DMARC-RUA-UNAUTHORISED", "warn", "External DMARC report domain has not authorised reports", "Внешний домен отчётов DMARC не дал согласия", "RFC 7489 §7.1"),
-    ("dns", "DMARC-WEAK-SUBDOMAIN", "warn", "DMARC subdomain policy is weaker (sp=none)", "Политика DMARC для поддоменов слабее (sp=none)", "RFC 7489 §6.3"),
-    ("dns", "DKIM-KEY-MISSING", "block", "DKIM selector has no key", "Для селектора DKIM нет ключа", "RFC 6376 §3.6"),
-    ("dns", "DKIM-KEY-REVOKED", "block", "DKIM key is revoked (empty p=)", "Ключ DKIM отозван (пустой p=)", "RFC 6376 §3.6.1"),
-    ("dns", "DKIM-KEY-WEAK", "block", "DKIM RSA key under 1024 bits", "Ключ DKIM RSA короче 1024 бит", "RFC 8301 §3.2"),
-    ("dns", "DKIM-KEY-SHORT", "warn", "DKIM RSA key shorter than 2048 bits", "Ключ DKIM RSA короче 2048 бит", "RFC 8301 §3.2"),
-    ("dns", "DKIM-TEST-MODE", "warn", "DKIM key is in test mode (t=y)", "Ключ DKIM в тестовом режиме (t=y)", "RFC 6376 §3.6.1"),
-    ("dns", "PTR-MISSING", "block", "Sending IP has no PTR record", "У IP-адреса отправки нет записи PTR", "Gmail/Yahoo bulk-sender rules"),
-    ("dns", "PTR-NOT-CONFIRMED", "block", "PTR name does not resolve back to the IP (no FCrDNS)", "Имя PTR не указывает обратно на IP (нет FCrDNS)", "Gmail bulk-sender rules; RFC 8601 §3"),
-    ("dns", "MX-MISSING", "warn", "Domain has no MX", "У домена нет MX", "RFC 5321 §5; RFC 7505"),
-    ("dns", "MTA-STS-MISSING", "info", "No MTA-STS record", "Нет записи MTA-STS", "RFC 8461"),
-    ("dns", "MTA-STS-INVALID", "warn", "MTA-STS record or policy invalid", "Запись или политика MTA-STS некорректна", "RFC 8461"),
-    ("dns", "TLSRPT-MISSING", "info", "No TLS-RPT record", "Нет записи TLS-RPT", "RFC 8460"),
-    ("dns", "BIMI-MISSING", "info", "No BIMI record", "Нет записи BIMI", "BIMI draft"),
-    ("dns", "DNSSEC-UNSIGNED", "info", "Zone is not DNSSEC-signed", "Зона не подписана DNSSEC", "RFC 4033"),
-    ("blocklists", "BL-IP-LISTED", "block", "Sending IP is on a blocklist", "IP-адрес отправки в чёрном списке", "RFC 5782"),
-    ("blocklists", "BL-IP-LISTED-MINOR", "warn", "Sending IP is on a minor blocklist", "IP-адрес отправки в второстепенном чёрном списке", "RFC 5782"),
-    ("blocklists", "BL-DOMAIN-LISTED", "block", "Sending domain is on a domain blocklist", "Домен отправки в чёрном списке доменов", "RFC 5782 §2.2"),
-    ("blocklists", "BL-LINK-DOMAIN-LISTED", "block", "A linked domain is on a domain blocklist", "Домен ссылки в чёрном списке доменов", "RFC 5782 §2.2"),
-    ("blocklists", "BL-QUERY-ERROR", "warn", "Blocklist query failed or list is broken", "Ошибка запроса к чёрному списку или список неисправен", "RFC 5782 §5"),
-    ("message", "MSG-HEADER-INVALID", "block", "From, Date or Message-ID missing or invalid", "From, Date или Message-ID отсутствует или некорректен", "RFC 5322 §3.6; Gmail rules"),
-    ("message", "MSG-DKIM-UNSIGNED", "block", "Message has no DKIM signature", "Сообщение не подписано DKIM", "Gmail/Yahoo rules"),
-    ("message", "MSG-DKIM-FAIL", "block", "DKIM signature does not verify", "Подпись DKIM не проходит проверку", "RFC 6376"),
-    ("message", "MSG-NOT-ALIGNED", "block", "Neither DKIM nor SPF domain aligns with From", "Ни домен DKIM, ни домен SPF не совпадает с From", "RFC 7489 §3.1"),
-    ("message", "MSG-LIST-UNSUBSCRIBE-MISSING", "block", "Marketing message without List-Unsubscribe", "Рекламное письмо без List-Unsubscribe", "RFC 2369; Gmail/Yahoo rules"),
-    ("message", "MSG-ONE-CLICK-MISSING", "block", "No RFC 8058 one-click unsubscribe", "Нет отписки в один клик (RFC 8058)", "RFC 8058 §3.1, §4"),
-    ("message", "MSG-UNSUBSCRIBE-LINK-MISSING", "block", "No visible unsubscribe link in the body", "В тексте нет видимой ссылки для отписки", "38-FZ art. 18; CAN-SPAM; CASL"),
-    ("message", "MSG-SIZE-CLIPPED", "warn", "HTML over 102 KB: Gmail clips it", "HTML больше 102 КБ: Gmail его обрежет", "Gmail behaviour"),
-    ("message", "MSG-NO-TEXT-PART", "info", "HTML without a text/plain alternative", "HTML без текстовой альтернативы", "RFC 2046"),
-    ("message", "MSG-LINK-TEXT-MISMATCH", "warn", "Link text shows a different domain than its target", "Текст ссылки показывает другой домен, чем её адрес", "phishing pattern"),
-    ("message", "MSG-LINK-SHORTENER", "warn", "Links through a public URL shortener", "Ссылки через публичный сокращатель", "URIBL practice"),
-    ("consent", "CONSENT-NONE", "block", "No consent for this channel and purpose", "Нет согласия на этот канал и цель", "38-FZ art. 18 p. 1; GDPR art. 6-7; ePrivacy art. 13; CASL s. 6"),
-    ("consent", "CONSENT-WITHDRAWN", "block", "Consent withdrawn (unsubscribed)", "Согласие отозвано (отписка)", "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 2; 152-FZ art. 21 p. 5; GDPR art. 21(3); CAN-SPAM §7704(a)(4)"),
-    ("consent", "CONSENT-EXPIRED", "block", "Consent has expired", "Срок согласия истёк", "CASL s. 10(10)"),
-    ("consent", "CONSENT-UNCONFIRMED", "warn", "Consent not confirmed by double opt-in", "Согласие не подтверждено (double opt-in)", "organisation policy; M3AAWG"),
-    ("consent", "CONSENT-ERASED", "block", "Subject was erased", "Субъект удалён", "152-FZ art. 21; GDPR art. 17"),
-    ("consent", "CONSENT-EVIDENCE-WEAK", "warn", "Consent lacks evidence (source, time, notice version or hash)", "У согласия нет доказательств (источник, время, версия или хеш текста)", "38-FZ art. 18 p. 1; GDPR art. 7(1)"),
-    ("RU", "RU-38FZ-18-CONSENT", "block", "Advertising without the recipient's prior consent", "Реклама без предварительного согласия абонента", "38-FZ art. 18 p. 1"),
-    ("RU", "RU-152FZ-15-DIRECT-MARKETING", "block", "Direct marketing with personal data without prior consent", "Прямой маркетинг с персональными данными без согласия", "152-FZ art. 15 p. 1-2"),
-    ("RU", "RU-38FZ-18-AUTO", "block", "SMS/voice advertising to recipients not drawn from consented subjects", "SMS/голосовая реклама адресатам без согласия (сгенерированные или купленные номера)", "38-FZ art. 18 p. 2"),
-    ("RU", "RU-38FZ-18.1-MARKING", "warn", "Internet advertising without «Реклама» label, advertiser or erid", "Интернет-реклама без пометки «Реклама», рекламодателя или erid", "38-FZ art. 18.1"),
-    ("RU", "RU-152FZ-9-CONSENT-CONTENT", "warn", "Consent notice lacks required content", "В тексте согласия нет обязательных сведений", "152-FZ art. 9 p. 4"),
-    ("RU", "RU-152FZ-9-SEPARATE", "warn", "Consent not collected as a separate document", "Согласие получено не отдельным документом", "152-FZ art. 9 p. 1 as amended"),
-    ("RU", "RU-152FZ-18-LOCALISATION", "warn", "Processing of Russian subjects outside Russia", "Обработка данных граждан РФ за пределами России", "152-FZ art. 18 p. 5"),
-    ("RU", "RU-152FZ-12-CROSS-BORDER", "warn", "Cross-border transfer without recorded notification", "Трансграничная передача без уведомления", "152-FZ art. 12"),
-    ("RU", "RU-126FZ-44.1-SENDER", "warn", "SMS campaign without a registered sender name", "SMS-рассылка без зарегистрированного имени отправителя", "126-FZ art. 44.1"),
-    ("EU", "EU-EPRIVACY-13-CONSENT", "block", "Marketing email without consent or soft opt-in", "Маркетинговое письмо без согласия или soft opt-in", "Directive 2002/58/EC art. 13(1)-(2); UK PECR reg. 22"),
-    ("EU", "EU-GDPR-7-DEMONSTRABLE", "block", "Consent cannot be demonstrated", "Согласие невозможно доказать", "GDPR art. 7(1)"),
-    ("EU", "EU-GDPR-CONSENT-QUALITY", "warn", "Consent by pre-ticked box or bundled", "Согласие через предустановленную галочку или в пакете", "GDPR art. 4(11), 7(2); CJEU C-673/17 Planet49"),
-    ("US", "US-CANSPAM-OPT-OUT", "block", "No working opt-out mechanism", "Нет работающего механизма отказа", "15 U.S.C. §7704(a)(3)"),
-    ("US", "US-CANSPAM-ADDRESS", "block", "No valid physical postal address", "Нет действительного почтового адреса отправителя", "15 U.S.C. §7704(a)(5)(A)(iii)"),
-    ("US", "US-CANSPAM-AD-LABEL", "warn", "Not identified as an advertisement", "Не обозначено как реклама", "15 U.S.C. §7704(a)(5)(A)(i)"),
-    ("US", "US-CANSPAM-HEADER", "block", "Misleading From, Reply-To or routing information", "Вводящие в заблуждение From, Reply-To или маршрут", "15 U.S.C. §7704(a)(1)"),
-    ("US", "US-CANSPAM-SUBJECT", "warn", "Misleading subject line", "Вводящая в заблуждение тема", "15 U.S.C. §7704(a)(2)"),
-    ("CA", "CA-CASL-CONSENT", "block", "No express or valid implied consent", "Нет явного или действующего подразумеваемого согласия", "CASL s. 6(1)(a), s. 10(9)-(10)"),
-    ("CA", "CA-CASL-IDENTIFICATION", "block", "Sender identification or contact missing", "Нет идентификации или контактов отправителя", "CASL s. 6(2)(a)-(b); CRTC regs"),
-    ("CA", "CA-CASL-UNSUBSCRIBE", "block", "No unsubscribe mechanism", "Нет механизма отписки", "CASL s. 6(2)(c), s. 11"),
-    ("bulk", "BULK-AUTH", "block", "SPF and DKIM do not both pass", "SPF и DKIM не проходят одновременно", "Gmail / Yahoo (Feb 2024), Outlook (May 2025)"),
-    ("bulk", "BULK-DMARC", "block", "No DMARC record, or From not aligned", "Нет DMARC или From не выровнен", "Gmail / Yahoo (Feb 2024), Outlook (May 2025)"),
-    ("bulk", "BULK-ONE-CLICK", "block", "Marketing message without one-click unsubscribe", "Рекламное письмо без отписки в один клик", "Gmail / Yahoo"),
-    ("bulk", "BULK-UNSUBSCRIBE-LATENCY", "warn", "Unsubscribes not honoured within 2 days", "Отписки не исполняются в течение 2 дней", "Gmail / Yahoo"),
-    ("bulk", "BULK-SPAM-RATE", "warn", "Reported spam rate too high", "Слишком высокая доля жалоб на спам", "Gmail Postmaster guidance"),
-    ("channel", "SMS-QUIET-HOURS", "warn", "Advertising SMS outside 09:00-21:00 local time", "Рекламное SMS вне 09:00-21:00 по времени получателя", "operator practice; configurable"),
-    ("dns", "DNS-LOOKUP-FAILED", "warn", "DNS lookup failed: the record's state is unknown", "DNS-запрос не удался: состояние записи неизвестно", "RFC 1035; RFC 8914"),
-    ("dns", "SPF-TEMPERROR", "warn", "DNS failure while evaluating SPF (temperror)", "Сбой DNS при проверке SPF (temperror)", "RFC 7208 §2.6.6"),
-    ("dns", "DMARC-RUF-UNAUTHORISED", "warn", "External ruf domain has not authorised reports", "Внешний домен ruf не разрешил приём отчётов", "RFC 7489 §7.1"),
-    ("dns", "DKIM-KEY-SHA1", "warn", "DKIM key allows only SHA-1", "Ключ DKIM допускает только SHA-1", "RFC 8301 §3.1"),
-    ("dns", "DKIM-SELECTOR-DANGLING", "block", "DKIM selector is a CNAME to a name that does not exist", "Селектор DKIM — CNAME на несуществующее имя", "RFC 6376 §3.6.2.1"),
-    ("dns", "DNSSEC-BOGUS", "block", "DNSSEC chain does not validate", "Цепочка DNSSEC не проходит проверку", "RFC 4035 §5.5"),
-    ("dns", "MTA-STS-MX-MISMATCH", "block", "MTA-STS enforce policy does not list an MX host", "Политика MTA-STS enforce не включает MX-сервер", "RFC 8461 §4.1"),
-    ("dns", "MTA-STS-TESTING", "info", "MTA-STS policy not enforced or short-lived", "Политика MTA-STS не применяется или слишком короткая", "RFC 8461 §3.2"),
-    ("dns", "BIMI-INVALID", "warn", "BIMI record is unusable", "Запись BIMI непригодна", "BIMI draft §4"),
-    ("dns", "BIMI-NO-ENFORCEMENT", "warn", "BIMI published while DMARC does not enforce", "BIMI опубликован, а DMARC не в режиме enforcement", "BIMI draft §4.1; Gmail/Yahoo BIMI requirements"),
-    ("delivery", "DELIVERY-HARD-BOUNCE", "block", "The address hard-bounced", "Адрес вернул постоянную ошибку доставки (hard bounce)", "RFC 3463 (5.x.x status); Gmail / Yahoo bulk sender rules (list hygiene)"),
-    ("RU", "RU-38FZ-18-LEGAL-BASIS", "block", "Advertising on a legal basis other than prior consent", "Реклама на ином основании, чем предварительное согласие", "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 1"),
-    ("consent", "POLICY-SEVERITY-CHANGED", "info", "The organisation policy changes a rule's severity", "Политика организации меняет строгость правила", "organisation policy (RULES.md: every change needs a reason)"),
-    ("dns", "DMARC-SOURCE-UNAUTHORISED", "warn", "An unauthorised source sends as the domain", "Неавторизованный источник отправляет от имени домена", "RFC 7489 §7.2 (aggregate reports)"),
-    ("dns", "DMARC-ALIGNMENT-LOW", "warn", "An authorised source passes DMARC for under 98% of its mail", "Авторизованный источник проходит DMARC менее чем для 98% писем", "RFC 7489 §3.1; Gmail/Yahoo rules (alignment)"),
-    ("dns", "DKIM-SELECTOR-LEARNED", "info", "A DKIM selector seen in reports or messages was added to monitoring", "DKIM-селектор из отчётов или писем добавлен в мониторинг", "RFC 6376 §3.1"),
-    ("dns", "TLSRPT-FAILURES", "warn", "SMTP TLS reports show failed sessions to the domain's MX", "Отчёты SMTP TLS показывают неудачные сессии к MX домена", "RFC 8460"),
+def _tr(text: str, lang: str, fallback: str = "") -> str:
+    """``text`` from the checks catalogue; an old entry's own Russian text when it has none."""
+    if lang != "ru" or not text:
+        return text
+    if fallback and not has_entry(translations(str(CHECKS), "checks", "ru"), text):
+        return fallback
+    return gettext(text, lang)
+
+
+_RULES: list[tuple[str, ...]] = [
+    # section, id, severity, title_en, citation
+    ("dns", "SPF-MISSING", "block", "No SPF record", "RFC 7208; Gmail/Yahoo bulk-sender rules"),
+    ("dns", "SPF-MULTIPLE", "block", "More than one SPF record", "RFC 7208 §4.5"),
+    ("dns", "SPF-SYNTAX", "block", "SPF record does not parse", "RFC 7208 §4.6"),
+    ("dns", "SPF-TOO-MANY-LOOKUPS", "block", "SPF needs more than 10 DNS lookups", "RFC 7208 §4.6.4"),
+    ("dns", "SPF-VOID-LOOKUPS", "warn", "SPF has more than 2 void lookups", "RFC 7208 §4.6.4"),
+    ("dns", "SPF-PASS-ALL", "block", "SPF allows anyone to send (+all)", "RFC 7208 §5.1"),
+    ("dns", "SPF-NEUTRAL-ALL", "warn", "SPF ends neutral (?all or no all)", "RFC 7208 §4.7"),
+    ("dns", "SPF-PTR", "warn", "SPF uses the ptr mechanism", "RFC 7208 §5.5"),
+    ("dns", "SPF-IP-NOT-AUTHORISED", "block", "A sending IP is not authorised by SPF", "RFC 7208 §4"),
+    ("dns", "DMARC-MISSING", "block", "No DMARC record", "RFC 7489; Gmail/Yahoo/Outlook rules"),
+    ("dns", "DMARC-INVALID", "block", "DMARC record is invalid", "RFC 7489 §6.3"),
+    ("dns", "DMARC-POLICY-NONE", "warn", "DMARC policy is p=none (monitoring only)", "RFC 7489 §6.3"),
+    ("dns", "DMARC-PCT-PARTIAL", "warn", "DMARC applies to less than 100% of mail", "RFC 7489 §6.3"),
+    ("dns", "DMARC-NO-RUA", "warn", "DMARC has no aggregate report address", "RFC 7489 §7.2"),
+    ("dns", "DMARC-RUA-UNAUTHORISED", "warn", "External DMARC report domain has not authorised reports", "RFC 7489 §7.1"),
+    ("dns", "DMARC-WEAK-SUBDOMAIN", "warn", "DMARC subdomain policy is weaker (sp=none)", "RFC 7489 §6.3"),
+    ("dns", "DKIM-KEY-MISSING", "block", "DKIM selector has no key", "RFC 6376 §3.6"),
+    ("dns", "DKIM-KEY-REVOKED", "block", "DKIM key is revoked (empty p=)", "RFC 6376 §3.6.1"),
+    ("dns", "DKIM-KEY-WEAK", "block", "DKIM RSA key under 1024 bits", "RFC 8301 §3.2"),
+    ("dns", "DKIM-KEY-SHORT", "warn", "DKIM RSA key shorter than 2048 bits", "RFC 8301 §3.2"),
+    ("dns", "DKIM-TEST-MODE", "warn", "DKIM key is in test mode (t=y)", "RFC 6376 §3.6.1"),
+    ("dns", "PTR-MISSING", "block", "Sending IP has no PTR record", "Gmail/Yahoo bulk-sender rules"),
+    ("dns", "PTR-NOT-CONFIRMED", "block", "PTR name does not resolve back to the IP (no FCrDNS)", "Gmail bulk-sender rules; RFC 8601 §3"),
+    ("dns", "MX-MISSING", "warn", "Domain has no MX", "RFC 5321 §5; RFC 7505"),
+    ("dns", "MTA-STS-MISSING", "info", "No MTA-STS record", "RFC 8461"),
+    ("dns", "MTA-STS-INVALID", "warn", "MTA-STS record or policy invalid", "RFC 8461"),
+    ("dns", "TLSRPT-MISSING", "info", "No TLS-RPT record", "RFC 8460"),
+    ("dns", "BIMI-MISSING", "info", "No BIMI record", "BIMI draft"),
+    ("dns", "DNSSEC-UNSIGNED", "info", "Zone is not DNSSEC-signed", "RFC 4033"),
+    ("blocklists", "BL-IP-LISTED", "block", "Sending IP is on a blocklist", "RFC 5782"),
+    ("blocklists", "BL-IP-LISTED-MINOR", "warn", "Sending IP is on a minor blocklist", "RFC 5782"),
+    ("blocklists", "BL-DOMAIN-LISTED", "block", "Sending domain is on a domain blocklist", "RFC 5782 §2.2"),
+    ("blocklists", "BL-LINK-DOMAIN-LISTED", "block", "A linked domain is on a domain blocklist", "RFC 5782 §2.2"),
+    ("blocklists", "BL-QUERY-ERROR", "warn", "Blocklist query failed or list is broken", "RFC 5782 §5"),
+    ("message", "MSG-HEADER-INVALID", "block", "From, Date or Message-ID missing or invalid", "RFC 5322 §3.6; Gmail rules"),
+    ("message", "MSG-DKIM-UNSIGNED", "block", "Message has no DKIM signature", "Gmail/Yahoo rules"),
+    ("message", "MSG-DKIM-FAIL", "block", "DKIM signature does not verify", "RFC 6376"),
+    ("message", "MSG-NOT-ALIGNED", "block", "Neither DKIM nor SPF domain aligns with From", "RFC 7489 §3.1"),
+    ("message", "MSG-LIST-UNSUBSCRIBE-MISSING", "block", "Marketing message without List-Unsubscribe", "RFC 2369; Gmail/Yahoo rules"),
+    ("message", "MSG-ONE-CLICK-MISSING", "block", "No RFC 8058 one-click unsubscribe", "RFC 8058 §3.1, §4"),
+    ("message", "MSG-UNSUBSCRIBE-LINK-MISSING", "block", "No visible unsubscribe link in the body", "38-FZ art. 18; CAN-SPAM; CASL"),
+    ("message", "MSG-SIZE-CLIPPED", "warn", "HTML over 102 KB: Gmail clips it", "Gmail behaviour"),
+    ("message", "MSG-NO-TEXT-PART", "info", "HTML without a text/plain alternative", "RFC 2046"),
+    ("message", "MSG-LINK-TEXT-MISMATCH", "warn", "Link text shows a different domain than its target", "phishing pattern"),
+    ("message", "MSG-LINK-SHORTENER", "warn", "Links through a public URL shortener", "URIBL practice"),
+    ("consent", "CONSENT-NONE", "block", "No consent for this channel and purpose", "38-FZ art. 18 p. 1; GDPR art. 6-7; ePrivacy art. 13; CASL s. 6"),
+    ("consent", "CONSENT-WITHDRAWN", "block", "Consent withdrawn (unsubscribed)", "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 2; 152-FZ art. 21 p. 5; GDPR art. 21(3); CAN-SPAM §7704(a)(4)"),
+    ("consent", "CONSENT-EXPIRED", "block", "Consent has expired", "CASL s. 10(10)"),
+    ("consent", "CONSENT-UNCONFIRMED", "warn", "Consent not confirmed by double opt-in", "organisation policy; M3AAWG"),
+    ("consent", "CONSENT-ERASED", "block", "Subject was erased", "152-FZ art. 21; GDPR art. 17"),
+    ("consent", "CONSENT-EVIDENCE-WEAK", "warn", "Consent lacks evidence (source, time, notice version or hash)", "38-FZ art. 18 p. 1; GDPR art. 7(1)"),
+    ("RU", "RU-38FZ-18-CONSENT", "block", "Advertising without the recipient's prior consent", "38-FZ art. 18 p. 1"),
+    ("RU", "RU-152FZ-15-DIRECT-MARKETING", "block", "Direct marketing with personal data without prior consent", "152-FZ art. 15 p. 1-2"),
+    ("RU", "RU-38FZ-18-AUTO", "block", "SMS/voice advertising to recipients not drawn from consented subjects", "38-FZ art. 18 p. 2"),
+    ("RU", "RU-38FZ-18.1-MARKING", "warn", "Internet advertising without «Реклама» label, advertiser or erid", "38-FZ art. 18.1"),
+    ("RU", "RU-152FZ-9-CONSENT-CONTENT", "warn", "Consent notice lacks required content", "152-FZ art. 9 p. 4"),
+    ("RU", "RU-152FZ-9-SEPARATE", "warn", "Consent not collected as a separate document", "152-FZ art. 9 p. 1 as amended"),
+    ("RU", "RU-152FZ-18-LOCALISATION", "warn", "Processing of Russian subjects outside Russia", "152-FZ art. 18 p. 5"),
+    ("RU", "RU-152FZ-12-CROSS-BORDER", "warn", "Cross-border transfer without recorded notification", "152-FZ art. 12"),
+    ("RU", "RU-126FZ-44.1-SENDER", "warn", "SMS campaign without a registered sender name", "126-FZ art. 44.1"),
+    ("EU", "EU-EPRIVACY-13-CONSENT", "block", "Marketing email without consent or soft opt-in", "Directive 2002/58/EC art. 13(1)-(2); UK PECR reg. 22"),
+    ("EU", "EU-GDPR-7-DEMONSTRABLE", "block", "Consent cannot be demonstrated", "GDPR art. 7(1)"),
+    ("EU", "EU-GDPR-CONSENT-QUALITY", "warn", "Consent by pre-ticked box or bundled", "GDPR art. 4(11), 7(2); CJEU C-673/17 Planet49"),
+    ("US", "US-CANSPAM-OPT-OUT", "block", "No working opt-out mechanism", "15 U.S.C. §7704(a)(3)"),
+    ("US", "US-CANSPAM-ADDRESS", "block", "No valid physical postal address", "15 U.S.C. §7704(a)(5)(A)(iii)"),
+    ("US", "US-CANSPAM-AD-LABEL", "warn", "Not identified as an advertisement", "15 U.S.C. §7704(a)(5)(A)(i)"),
+    ("US", "US-CANSPAM-HEADER", "block", "Misleading From, Reply-To or routing information", "15 U.S.C. §7704(a)(1)"),
+    ("US", "US-CANSPAM-SUBJECT", "warn", "Misleading subject line", "15 U.S.C. §7704(a)(2)"),
+    ("CA", "CA-CASL-CONSENT", "block", "No express or valid implied consent", "CASL s. 6(1)(a), s. 10(9)-(10)"),
+    ("CA", "CA-CASL-IDENTIFICATION", "block", "Sender identification or contact missing", "CASL s. 6(2)(a)-(b); CRTC regs"),
+    ("CA", "CA-CASL-UNSUBSCRIBE", "block", "No unsubscribe mechanism", "CASL s. 6(2)(c), s. 11"),
+    ("bulk", "BULK-AUTH", "block", "SPF and DKIM do not both pass", "Gmail / Yahoo (Feb 2024), Outlook (May 2025)"),
+    ("bulk", "BULK-DMARC", "block", "No DMARC record, or From not aligned", "Gmail / Yahoo (Feb 2024), Outlook (May 2025)"),
+    ("bulk", "BULK-ONE-CLICK", "block", "Marketing message without one-click unsubscribe", "Gmail / Yahoo"),
+    ("bulk", "BULK-UNSUBSCRIBE-LATENCY", "warn", "Unsubscribes not honoured within 2 days", "Gmail / Yahoo"),
+    ("bulk", "BULK-SPAM-RATE", "warn", "Reported spam rate too high", "Gmail Postmaster guidance"),
+    ("channel", "SMS-QUIET-HOURS", "warn", "Advertising SMS outside 09:00-21:00 local time", "operator practice; configurable"),
+    ("dns", "DNS-LOOKUP-FAILED", "warn", "DNS lookup failed: the record's state is unknown", "RFC 1035; RFC 8914"),
+    ("dns", "SPF-TEMPERROR", "warn", "DNS failure while evaluating SPF (temperror)", "RFC 7208 §2.6.6"),
+    ("dns", "DMARC-RUF-UNAUTHORISED", "warn", "External ruf domain has not authorised reports", "RFC 7489 §7.1"),
+    ("dns", "DKIM-KEY-SHA1", "warn", "DKIM key allows only SHA-1", "RFC 8301 §3.1"),
+    ("dns", "DKIM-SELECTOR-DANGLING", "block", "DKIM selector is a CNAME to a name that does not exist", "RFC 6376 §3.6.2.1"),
+    ("dns", "DNSSEC-BOGUS", "block", "DNSSEC chain does not validate", "RFC 4035 §5.5"),
+    ("dns", "MTA-STS-MX-MISMATCH", "block", "MTA-STS enforce policy does not list an MX host", "RFC 8461 §4.1"),
+    ("dns", "MTA-STS-TESTING", "info", "MTA-STS policy not enforced or short-lived", "RFC 8461 §3.2"),
+    ("dns", "BIMI-INVALID", "warn", "BIMI record is unusable", "BIMI draft §4"),
+    ("dns", "BIMI-NO-ENFORCEMENT", "warn", "BIMI published while DMARC does not enforce", "BIMI draft §4.1; Gmail/Yahoo BIMI requirements"),
+    ("delivery", "DELIVERY-HARD-BOUNCE", "block", "The address hard-bounced", "RFC 3463 (5.x.x status); Gmail / Yahoo bulk sender rules (list hygiene)"),
+    ("RU", "RU-38FZ-18-LEGAL-BASIS", "block", "Advertising on a legal basis other than prior consent", "38-FZ art. 18 p. 1; 152-FZ art. 15 p. 1"),
+    ("consent", "POLICY-SEVERITY-CHANGED", "info", "The organisation policy changes a rule's severity", "organisation policy (RULES.md: every change needs a reason)"),
+    ("dns", "DMARC-SOURCE-UNAUTHORISED", "warn", "An unauthorised source sends as the domain", "RFC 7489 §7.2 (aggregate reports)"),
+    ("dns", "DMARC-ALIGNMENT-LOW", "warn", "An authorised source passes DMARC for under 98% of its mail", "RFC 7489 §3.1; Gmail/Yahoo rules (alignment)"),
+    ("dns", "DKIM-SELECTOR-LEARNED", "info", "A DKIM selector seen in reports or messages was added to monitoring", "RFC 6376 §3.1"),
+    ("dns", "TLSRPT-FAILURES", "warn", "SMTP TLS reports show failed sessions to the domain's MX", "RFC 8460"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.
-_FIXES: dict[str, tuple[str, str]] = {
-    "SPF-MISSING": ("Publish one TXT record at the domain: v=spf1 with your sending IPs or include: of your provider, ending in -all or ~all.",
-                    "Опубликуйте одну TXT-запись у домена: v=spf1 с IP-адресами отправки или include: провайдера, в конце -all или ~all."),
-    "SPF-MULTIPLE": ("Merge the SPF records into one TXT record starting with v=spf1.",
-                     "Объедините записи SPF в одну TXT-запись, начинающуюся с v=spf1."),
-    "SPF-SYNTAX": ("Correct the record's syntax (mechanisms, qualifiers, spaces) and check it again.",
-                   "Исправьте синтаксис записи (механизмы, квалификаторы, пробелы) и проверьте снова."),
-    "SPF-TOO-MANY-LOOKUPS": ("Flatten nested include: chains or replace them with ip4:/ip6: ranges to stay within 10 lookups.",
-                             "Сократите вложенные include: или замените их диапазонами ip4:/ip6:, чтобы уложиться в 10 запросов."),
-    "SPF-VOID-LOOKUPS": ("Remove include:, a or mx terms that point at names without records.",
-                         "Удалите include:, a или mx, указывающие на имена без записей."),
-    "SPF-PASS-ALL": ("Replace +all with -all (or ~all while you test).", "Замените +all на -all (или ~all на время проверки)."),
-    "SPF-NEUTRAL-ALL": ("End the record with -all or ~all.", "Завершите запись на -all или ~all."),
-    "SPF-PTR": ("Replace ptr with explicit ip4:/ip6: or include: terms.", "Замените ptr явными ip4:/ip6: или include:."),
-    "SPF-IP-NOT-AUTHORISED": ("Add the sending IP (ip4:/ip6:) or your provider's include: to SPF.",
-                              "Добавьте IP отправки (ip4:/ip6:) или include: провайдера в SPF."),
-    "DMARC-MISSING": ("Publish a TXT record at _dmarc.<domain>: v=DMARC1; p=quarantine; rua=mailto:<reports address>.",
-                      "Опубликуйте TXT-запись у _dmarc.<домен>: v=DMARC1; p=quarantine; rua=mailto:<адрес отчётов>."),
-    "DMARC-INVALID": ("Rewrite the record as v=DMARC1; p=...; with valid tags only.", "Перепишите запись как v=DMARC1; p=...; только с допустимыми тегами."),
-    "DMARC-POLICY-NONE": ("Once reports show aligned mail, move to p=quarantine, then p=reject.",
-                          "Когда отчёты покажут выровненную почту, перейдите на p=quarantine, затем p=reject."),
-    "DMARC-PCT-PARTIAL": ("Remove pct= or set pct=100.", "Удалите pct= или установите pct=100."),
-    "DMARC-NO-RUA": ("Add rua=mailto:<address> to receive aggregate reports.", "Добавьте rua=mailto:<адрес> для агрегированных отчётов."),
-    "DMARC-RUA-UNAUTHORISED": ("Ask the report domain to publish <your domain>._report._dmarc.<their domain> TXT \"v=DMARC1\".",
-                               "Попросите домен отчётов опубликовать <ваш домен>._report._dmarc.<их домен> TXT \"v=DMARC1\"."),
-    "DMARC-WEAK-SUBDOMAIN": ("Set sp= to quarantine or reject, or remove it.", "Установите sp= в quarantine или reject либо удалите его."),
-    "DKIM-KEY-MISSING": ("Publish the selector's public key at <selector>._domainkey.<domain>.",
-                         "Опубликуйте открытый ключ селектора у <селектор>._domainkey.<домен>."),
-    "DKIM-KEY-REVOKED": ("Sign with a selector that has a live key, or publish a new key.",
-                         "Подписывайте селектором с действующим ключом или опубликуйте новый ключ."),
-    "DKIM-KEY-WEAK": ("Generate a 2048-bit RSA (or Ed25519) key and rotate the selector.",
-                      "Создайте ключ RSA 2048 бит (или Ed25519) и смените селектор."),
-    "DKIM-KEY-SHORT": ("Rotate to a 2048-bit RSA key.", "Перейдите на ключ RSA 2048 бит."),
-    "DKIM-TEST-MODE": ("Remove t=y from the key record once signing works.", "Удалите t=y из записи ключа, когда подпись работает."),
-    "PTR-MISSING": ("Ask the IP's owner (hosting provider) to set a PTR to a name that resolves back to the IP.",
-                    "Попросите владельца IP (хостинг) установить PTR на имя, которое указывает обратно на этот IP."),
-    "PTR-NOT-CONFIRMED": ("Add an A/AAAA record for the PTR name pointing at the sending IP.",
-                          "Добавьте запись A/AAAA для имени из PTR, указывающую на IP отправки."),
-    "MX-MISSING": ("Publish an MX so bounces and replies can reach you (or a null MX, RFC 7505, if you receive none).",
-                   "Опубликуйте MX для возвратов и ответов (или null MX по RFC 7505, если почту не принимаете)."),
-    "MTA-STS-MISSING": ("Publish _mta-sts TXT and the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt.",
-                        "Опубликуйте TXT _mta-sts и политику по адресу https://mta-sts.<домен>/.well-known/mta-sts.txt."),
-    "MTA-STS-INVALID": ("Correct the TXT id and the policy file (version, mode, mx, max_age).",
-                        "Исправьте id в TXT и файл политики (version, mode, mx, max_age)."),
-    "TLSRPT-MISSING": ("Publish _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:<address>\".",
-                       "Опубликуйте _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:<адрес>\"."),
-    "BIMI-MISSING": ("Optional: publish default._bimi TXT with your logo once DMARC enforces.",
-                     "По желанию: опубликуйте default._bimi TXT с логотипом, когда DMARC в режиме enforcement."),
-    "DNSSEC-UNSIGNED": ("Enable DNSSEC at your DNS host and publish the DS record at the registrar.",
-                        "Включите DNSSEC у DNS-хостинга и опубликуйте DS-запись у регистратора."),
-    "BL-IP-LISTED": ("Find and stop the cause (compromised host, bad list), then request delisting on the list's site.",
-                     "Найдите и устраните причину (взломанный узел, плохая база), затем запросите исключение на сайте списка."),
-    "BL-IP-LISTED-MINOR": ("Check the cause and request delisting; watch bounce rates.",
-                           "Проверьте причину и запросите исключение; следите за возвратами."),
-    "BL-DOMAIN-LISTED": ("Stop the mail that caused the listing and request delisting for the domain.",
-                         "Прекратите рассылку, вызвавшую внесение, и запросите исключение домена."),
-    "BL-LINK-DOMAIN-LISTED": ("Remove or replace links to the listed domain.", "Удалите или замените ссылки на домен из списка."),
-    "BL-QUERY-ERROR": ("Check the list's zone and your resolver; a broken list answers every query.",
-                       "Проверьте зону списка и ваш резолвер: неисправный список отвечает на любой запрос."),
-    "DNS-LOOKUP-FAILED": ("Check that every authoritative nameserver of the zone answers this name (no timeout, SERVFAIL or REFUSED), then run the check again.",
-                          "Проверьте, что все авторитетные серверы зоны отвечают на это имя (без тайм-аута, SERVFAIL или REFUSED), и повторите проверку."),
-    "SPF-TEMPERROR": ("Make the names in include: and redirect= answer reliably (their nameservers fail), or replace them with ip4:/ip6: ranges.",
-                      "Добейтесь надёжных ответов для имён из include: и redirect= (их серверы сбоят) или замените их диапазонами ip4:/ip6:."),
-    "DMARC-RUF-UNAUTHORISED": ("Ask the ruf domain to publish <your domain>._report._dmarc.<their domain> TXT \"v=DMARC1\", or remove the address.",
-                               "Попросите домен ruf опубликовать <ваш домен>._report._dmarc.<их домен> TXT \"v=DMARC1\" или удалите адрес."),
-    "DKIM-KEY-SHA1": ("Remove h=sha1 (or add sha256) and sign with rsa-sha256 or ed25519-sha256.",
-                      "Удалите h=sha1 (или добавьте sha256) и подписывайте rsa-sha256 или ed25519-sha256."),
-    "DKIM-SELECTOR-DANGLING": ("Remove the selector's CNAME or point it at a live key record of your provider now: whoever registers the target can sign as you.",
-                               "Удалите CNAME селектора или направьте его на действующую запись ключа провайдера: владелец цели сможет подписывать от вашего имени."),
-    "DNSSEC-BOGUS": ("Re-sign the zone (expired or wrong RRSIG) or make the DS at the registrar match the zone's key; remove the DS if you turn DNSSEC off.",
-                     "Переподпишите зону (истёкшая или неверная RRSIG) или приведите DS у регистратора в соответствие ключу зоны; при отключении DNSSEC удалите DS."),
-    "MTA-STS-MX-MISMATCH": ("List every MX host in the policy's mx: lines (wildcards cover one label), then change the id in _mta-sts.",
-                            "Перечислите все MX-серверы в строках mx: политики (шаблон покрывает одну метку), затем смените id в _mta-sts."),
-    "MTA-STS-TESTING": ("When TLS reports show no failures, switch the policy to mode: enforce with max_age of at least 86400 (weeks are usual).",
-                        "Когда TLS-отчёты не покажут сбоев, переведите политику в mode: enforce с max_age не меньше 86400 (обычно недели)."),
-    "BIMI-INVALID": ("Publish v=BIMI1; l=https://<host>/<logo>.svg (SVG Tiny PS over HTTPS) with valid tags.",
-                     "Опубликуйте v=BIMI1; l=https://<хост>/<логотип>.svg (SVG Tiny PS по HTTPS) с допустимыми тегами."),
-    "BIMI-NO-ENFORCEMENT": ("Move DMARC to p=quarantine or p=reject with pct=100; mailbox providers show no logo before that.",
-                            "Переведите DMARC в p=quarantine или p=reject с pct=100: до этого почтовые сервисы логотип не показывают."),
-    "DMARC-SOURCE-UNAUTHORISED": ("If the host is yours or your provider's, add it to SPF and sign with an aligned DKIM key; otherwise it is spoofing: move DMARC towards p=reject.",
-                                  "Если узел ваш или вашего провайдера, добавьте его в SPF и подписывайте выровненным ключом DKIM; иначе это подделка: переходите к p=reject."),
-    "DMARC-ALIGNMENT-LOW": ("Find the failing streams of this source (DKIM signing off, another envelope domain) and align them.",
-                            "Найдите потоки этого источника, не проходящие проверку (нет подписи DKIM, другой домен конверта), и выровняйте их."),
-    "DKIM-SELECTOR-LEARNED": ("Confirm the selector is yours (or your ESP's) and keep its key at 2048-bit RSA or Ed25519; remove keys you no longer sign with.",
-                              "Убедитесь, что селектор ваш (или вашего ESP), и держите его ключ RSA 2048 бит или Ed25519; удалите ключи, которыми больше не подписываете."),
-    "TLSRPT-FAILURES": ("Check the MX certificates, MTA-STS policy and DANE records named in the failure details.",
-                        "Проверьте сертификаты MX, политику MTA-STS и записи DANE, указанные в деталях отказов."),
+_FIXES: dict[str, str | tuple[str, str]] = {
+    "SPF-MISSING": "Publish one TXT record at the domain: v=spf1 with your sending IPs or include: of your provider, ending in -all or ~all.",
+    "SPF-MULTIPLE": "Merge the SPF records into one TXT record starting with v=spf1.",
+    "SPF-SYNTAX": "Correct the record's syntax (mechanisms, qualifiers, spaces) and check it again.",
+    "SPF-TOO-MANY-LOOKUPS": "Flatten nested include: chains or replace them with ip4:/ip6: ranges to stay within 10 lookups.",
+    "SPF-VOID-LOOKUPS": "Remove include:, a or mx terms that point at names without records.",
+    "SPF-PASS-ALL": "Replace +all with -all (or ~all while you test).",
+    "SPF-NEUTRAL-ALL": "End the record with -all or ~all.",
+    "SPF-PTR": "Replace ptr with explicit ip4:/ip6: or include: terms.",
+    "SPF-IP-NOT-AUTHORISED": "Add the sending IP (ip4:/ip6:) or your provider's include: to SPF.",
+    "DMARC-MISSING": "Publish a TXT record at _dmarc.<domain>: v=DMARC1; p=quarantine; rua=mailto:<reports address>.",
+    "DMARC-INVALID": "Rewrite the record as v=DMARC1; p=...; with valid tags only.",
+    "DMARC-POLICY-NONE": "Once reports show aligned mail, move to p=quarantine, then p=reject.",
+    "DMARC-PCT-PARTIAL": "Remove pct= or set pct=100.",
+    "DMARC-NO-RUA": "Add rua=mailto:<address> to receive aggregate reports.",
+    "DMARC-RUA-UNAUTHORISED": "Ask the report domain to publish <your domain>._report._dmarc.<their domain> TXT \"v=DMARC1\".",
+    "DMARC-WEAK-SUBDOMAIN": "Set sp= to quarantine or reject, or remove it.",
+    "DKIM-KEY-MISSING": "Publish the selector's public key at <selector>._domainkey.<domain>.",
+    "DKIM-KEY-REVOKED": "Sign with a selector that has a live key, or publish a new key.",
+    "DKIM-KEY-WEAK": "Generate a 2048-bit RSA (or Ed25519) key and rotate the selector.",
+    "DKIM-KEY-SHORT": "Rotate to a 2048-bit RSA key.",
+    "DKIM-TEST-MODE": "Remove t=y from the key record once signing works.",
+    "PTR-MISSING": "Ask the IP's owner (hosting provider) to set a PTR to a name that resolves back to the IP.",
+    "PTR-NOT-CONFIRMED": "Add an A/AAAA record for the PTR name pointing at the sending IP.",
+    "MX-MISSING": "Publish an MX so bounces and replies can reach you (or a null MX, RFC 7505, if you receive none).",
+    "MTA-STS-MISSING": "Publish _mta-sts TXT and the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt.",
+    "MTA-STS-INVALID": "Correct the TXT id and the policy file (version, mode, mx, max_age).",
+    "TLSRPT-MISSING": "Publish _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:<address>\".",
+    "BIMI-MISSING": "Optional: publish default._bimi TXT with your logo once DMARC enforces.",
+    "DNSSEC-UNSIGNED": "Enable DNSSEC at your DNS host and publish the DS record at the registrar.",
+    "BL-IP-LISTED": "Find and stop the cause (compromised host, bad list), then request delisting on the list's site.",
+    "BL-IP-LISTED-MINOR": "Check the cause and request delisting; watch bounce rates.",
+    "BL-DOMAIN-LISTED": "Stop the mail that caused the listing and request delisting for the domain.",
+    "BL-LINK-DOMAIN-LISTED": "Remove or replace links to the listed domain.",
+    "BL-QUERY-ERROR": "Check the list's zone and your resolver; a broken list answers every query.",
+    "DNS-LOOKUP-FAILED": "Check that every authoritative nameserver of the zone answers this name (no timeout, SERVFAIL or REFUSED), then run the check again.",
+    "SPF-TEMPERROR": "Make the names in include: and redirect= answer reliably (their nameservers fail), or replace them with ip4:/ip6: ranges.",
+    "DMARC-RUF-UNAUTHORISED": "Ask the ruf domain to publish <your domain>._report._dmarc.<their domain> TXT \"v=DMARC1\", or remove the address.",
+    "DKIM-KEY-SHA1": "Remove h=sha1 (or add sha256) and sign with rsa-sha256 or ed25519-sha256.",
+    "DKIM-SELECTOR-DANGLING": "Remove the selector's CNAME or point it at a live key record of your provider now: whoever registers the target can sign as you.",
+    "DNSSEC-BOGUS": "Re-sign the zone (expired or wrong RRSIG) or make the DS at the registrar match the zone's key; remove the DS if you turn DNSSEC off.",
+    "MTA-STS-MX-MISMATCH": "List every MX host in the policy's mx: lines (wildcards cover one label), then change the id in _mta-sts.",
+    "MTA-STS-TESTING": "When TLS reports show no failures, switch the policy to mode: enforce with max_age of at least 86400 (weeks are usual).",
+    "BIMI-INVALID": "Publish v=BIMI1; l=https://<host>/<logo>.svg (SVG Tiny PS over HTTPS) with valid tags.",
+    "BIMI-NO-ENFORCEMENT": "Move DMARC to p=quarantine or p=reject with pct=100; mailbox providers show no logo before that.",
+    "DMARC-SOURCE-UNAUTHORISED": "If the host is yours or your provider's, add it to SPF and sign with an aligned DKIM key; otherwise it is spoofing: move DMARC towards p=reject.",
+    "DMARC-ALIGNMENT-LOW": "Find the failing streams of this source (DKIM signing off, another envelope domain) and align them.",
+    "DKIM-SELECTOR-LEARNED": "Confirm the selector is yours (or your ESP's) and keep its key at 2048-bit RSA or Ed25519; remove keys you no longer sign with.",
+    "TLSRPT-FAILURES": "Check the MX certificates, MTA-STS policy and DANE records named in the failure details.",
 }
 
-RULES: dict[str, Rule] = {
-    rid: Rule(rid, sev, en, ru, cit, sec, *_FIXES.get(rid, ("", "")))  # type: ignore[arg-type]
-    for sec, rid, sev, en, ru, cit in _RULES
-}
+def _rule(entry: tuple[str, ...]) -> Rule:
+    """A Rule from a 5-tuple, or from an old 6-tuple with its Russian title."""
+    if len(entry) == 6:
+        sec, rid, sev, en, ru, cit = entry
+    else:
+        (sec, rid, sev, en, cit), ru = entry, ""
+    fix = _FIXES.get(rid, "")
+    fix_en, fix_ru = (fix, "") if isinstance(fix, str) else fix
+    return Rule(rid, sev, en, cit, sec, fix_en, ru, fix_ru)  # type: ignore[arg-type]
+
+
+RULES: dict[str, Rule] = {entry[1]: _rule(entry) for entry in _RULES}
 
 
 def rule(rule_id: str) -> Rule:
@@ -291,3 +292,15 @@ def citation_for(rule_id: str, jurisdictions: list[str] | tuple[str, ...] = (), 
         if j in wanted and (not only or only == kind) and text not in cited:
             cited.append(text)
     return "; ".join(cited) or parts.get("", rule(rule_id).citation)
+
+
+def localised(d: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A stored finding dict with title, citation, detail and remedy in ``lang`` (for an API that
+    honours ``Accept-Language`` or ``?lang=``); unknown ids keep their stored text."""
+    from checks.i18n import detail_of
+
+    r = RULES.get(d.get("rule_id", ""))
+    out = {**d, "detail": detail_of(d, lang), "lang": lang}
+    if r:
+        out.update(title=r.title(lang), citation=r.cite(lang), remedy=r.fix(lang))
+    return out

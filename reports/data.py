@@ -16,13 +16,16 @@ class FindingRow:
     detail: str = ""
     subject: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    detail_msgid: str = ""
+    detail_params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, f: Any) -> FindingRow:
-        """From a ``checks.findings.Finding`` or its dict."""
+        """From a ``checks.findings.Finding`` or its dict (rows stored before msgids: text only)."""
         d = f if isinstance(f, dict) else f.to_dict()
         return cls(rule_id=d["rule_id"], severity=d["severity"], detail=d.get("detail") or "",
-                   subject=d.get("subject") or "", evidence=dict(d.get("evidence") or {}))
+                   subject=d.get("subject") or "", evidence=dict(d.get("evidence") or {}),
+                   detail_msgid=d.get("detail_msgid") or "", detail_params=dict(d.get("detail_params") or {}))
 
 
 @dataclass(frozen=True)

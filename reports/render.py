@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from babel.numbers import format_decimal
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 from weasyprint import HTML, Attachment
 
 from checks.catalogue import RULES
+from checks.i18n import detail_of, evidence_label, format_when, subject_label
 from reports import charts
 from reports.data import CampaignReportData, DomainReportData, PeriodReportData, SubjectReportData
 from reports.i18n import labels
@@ -23,6 +25,7 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["dt"] = _dt
+    env.filters["num"] = _num
     env.filters["css_str"] = _css_str
     env.filters["compact"] = lambda v: v if isinstance(v, str) else json.dumps(
         v, ensure_ascii=False, sort_keys=True, default=str)
@@ -48,22 +51,19 @@ def _by_severity(findings: list[Any]) -> list[Any]:
     return sorted(findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 3), f.rule_id, f.subject))
 
 
-def _dt(value: Any) -> str:
-    """A timestamp as ``YYYY-MM-DD HH:MM:SS UTC`` (dates as ``YYYY-MM-DD``); blanks stay blank."""
-    if value in (None, ""):
+@pass_context
+def _dt(ctx: Any, value: Any) -> str:
+    """A timestamp (or date) as the report's locale writes it (Babel), in UTC; ``—`` when blank."""
+    return format_when(value, ctx["lang"])
+
+
+@pass_context
+def _num(ctx: Any, value: Any, digits: int | None = None) -> str:
+    """A number as the report's locale writes it (``1 234,5`` in Russian)."""
+    if value is None:
         return "—"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    fmt = None if digits is None else "#,##0." + "0" * digits
+    return format_decimal(value, format=fmt, locale=ctx["lang"])
 
 
 def _context(lang: str) -> dict[str, Any]:
@@ -76,11 +76,18 @@ def _context(lang: str) -> dict[str, Any]:
 
     def citation(rule_id: str) -> str:
         r = RULES.get(rule_id)
-        return r.citation if r else ""
+        return r.cite(lang) if r else ""
+
+    def word(prefix: str, value: Any) -> str:
+        """A stored value (role, channel, decision) as its label, the value itself when unknown."""
+        return L.get(f"{prefix}_{value}", value if value not in (None, "") else "—")
 
     return {"L": L, "lang": lang, "rule_title": title, "citation": citation,
             "fix": lambda rid: RULES[rid].fix(lang) if rid in RULES else "",
-            "sev": lambda s: L.get(f"sev_{s}", s), "status": lambda s: L.get(f"status_{s}", s)}
+            "detail": lambda f: detail_of({"detail": f.detail, "detail_msgid": f.detail_msgid,
+                                           "detail_params": f.detail_params}, lang),
+            "about": lambda s: subject_label(s, lang), "ev_key": lambda k: evidence_label(k, lang),
+            "word": word, "sev": lambda s: L.get(f"sev_{s}", s), "status": lambda s: L.get(f"status_{s}", s)}
 
 
 def render_html(template: str, lang: str, **data: Any) -> str:

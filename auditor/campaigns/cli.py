@@ -68,9 +68,9 @@ def _print_human(out: dict) -> None:
 
 
 try:
-    from auditor.checks_cli import check_group
+    from auditor.checking.cli import check_group
 except ModuleNotFoundError as exc:  # the DNS area's `check` group is not installed
-    if exc.name != "auditor.checks_cli":
+    if exc.name != "auditor.checking.cli":
         raise
     check_group = None
 

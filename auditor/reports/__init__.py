@@ -1,1 +1,2 @@
-"""Background jobs of the reports area (``auditor.jobs`` imports ``auditor.reports.tasks``)."""
+"""The reports area: data gathering (``services``), routes (``views``), commands (``cli``) and
+background jobs (``tasks``; ``auditor.jobs`` imports ``auditor.reports.tasks``)."""

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from auditor.jobs import job
-from auditor.reports_service import ReportInputError, ReportNotFound, build_pdf, jobs_folder
+from auditor.reports.services import ReportInputError, ReportNotFound, build_pdf, jobs_folder
 
 
 @job("reports.render")

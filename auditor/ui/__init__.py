@@ -29,10 +29,13 @@ def _context() -> dict[str, Any]:
     from auditor.auth import current_principal
     from auditor.ui.access import can
     from auditor.ui.findings import pack_label
+    from checks.i18n import evidence_label, format_when, lang_of
 
     principal = current_principal()
+    lang = lang_of(select_locale())
     return {"principal": principal, "can": lambda page: can(principal, page), "lang": select_locale(),
-            "view_names": current_app.view_functions, "pack_label": pack_label}
+            "view_names": current_app.view_functions, "pack_label": pack_label,
+            "ev_key": lambda key: evidence_label(key, lang), "when_text": lambda v: format_when(v, lang)}
 
 
 def init_app(app: Flask) -> None:

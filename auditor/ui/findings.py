@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from checks.catalogue import RULES
 from checks.findings import SEVERITY_ORDER
+from checks.i18n import detail_of, evidence_label, subject_label
 
 PACKS = {
     "RU": _l("Russia: 38-FZ, 152-FZ, 126-FZ"), "EU": _l("EU: GDPR, ePrivacy"), "UK": _l("UK: PECR, UK GDPR"),
@@ -37,10 +39,19 @@ def title_of(rule_id: str, fallback: str = "") -> str:
 
 
 def shown(f: dict[str, Any]) -> dict[str, Any]:
-    """A finding dict with title and citation taken from the catalogue (one source of text)."""
+    """A finding dict in the user's language: title, citation and remedy from the catalogue, the
+    detail from its msgid (stored text for old rows), subject and evidence keys translated."""
+    lang = language()
     r = RULES.get(f.get("rule_id", ""))
-    return {**f, "title": r.title(language()) if r else f.get("title", ""),
-            "citation": r.citation if r else f.get("citation", ""),
+    evidence = f.get("evidence") or {}
+    detail = detail_of(f, lang)
+    # an untranslated detail (stored before msgids) is marked lang="en" for screen readers
+    detail_lang = lang if lang == "en" or detail != (f.get("detail") or "") else "en"
+    return {**f, "title": r.title(lang) if r else f.get("title", ""),
+            "citation": r.cite(lang) if r else f.get("citation", ""),
+            "detail": detail, "detail_lang": detail_lang, "about": subject_label(f.get("subject") or "", lang),
+            "evidence_text": "\n".join(f"{evidence_label(k, lang)}: {json.dumps(v, ensure_ascii=False, default=str)}"
+                                       for k, v in sorted(evidence.items())),
             "pack": r.section if r else "other"}
 
 

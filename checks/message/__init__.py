@@ -11,6 +11,7 @@ import dns.resolver
 
 from checks.catalogue import finding
 from checks.findings import Finding
+from checks.i18n import msg
 from checks.message.alignment import aligned, organisational_domain
 from checks.message.dkim import verify_signatures
 from checks.message.links import Link, is_shortener, mismatched, read_html, text_links
@@ -72,14 +73,14 @@ def check_message(raw: bytes | str | Message, *, resolver: dns.resolver.Resolver
                   blocklists: list[Any] | None = None) -> MessageReport:
     """Every RULES.md §3 check of one message; link domains go to the blocklists when given."""
     data = as_bytes(raw)
-    msg = parse_message(raw if isinstance(raw, Message) else data)
-    findings, addr = header_findings(msg)
+    email_msg = parse_message(raw if isinstance(raw, Message) else data)
+    findings, addr = header_findings(email_msg)
     from_domain = addr.domain.lower().rstrip(".") if addr else None
 
     signatures = verify_signatures(data, resolver=resolver)
     at_send = isinstance(raw, BuiltMessage) and not signatures
     findings += _dkim_findings(signatures, bulk and not at_send)
-    spf_domain = (envelope_domain or _return_path_domain(msg) or None)
+    spf_domain = (envelope_domain or _return_path_domain(email_msg) or None)
     spf_domain = spf_domain.lower().rstrip(".") if spf_domain else None
     is_aligned = bool(from_domain) and (
         any(s["ok"] and aligned(s["d"], from_domain) for s in signatures) or aligned(spf_domain, from_domain))
@@ -88,28 +89,30 @@ def check_message(raw: bytes | str | Message, *, resolver: dns.resolver.Resolver
                                 evidence={"from_domain": from_domain, "spf_domain": spf_domain,
                                           "dkim_domains": [s["d"] for s in signatures if s["ok"]]}))
 
-    list_unsub = header_text(msg, "List-Unsubscribe")
-    oc = one_click(list_unsub, header_text(msg, "List-Unsubscribe-Post"), signatures, signed_at_send=at_send)
+    list_unsub = header_text(email_msg, "List-Unsubscribe")
+    oc = one_click(list_unsub, header_text(email_msg, "List-Unsubscribe-Post"), signatures, signed_at_send=at_send)
     if marketing and list_unsub is None:
-        findings.append(finding("MSG-LIST-UNSUBSCRIBE-MISSING", "a marketing message must carry List-Unsubscribe"))
+        findings.append(finding("MSG-LIST-UNSUBSCRIBE-MISSING", msg("a marketing message must carry List-Unsubscribe")))
     if marketing and not oc.ok:
-        findings.append(finding("MSG-ONE-CLICK-MISSING", "; ".join(oc.problems),
+        findings.append(finding("MSG-ONE-CLICK-MISSING", msg("{problems}", problems=oc.problems),
                                 evidence={"problems": oc.problems, "uris": oc.uris}))
 
-    html, text = body_parts(msg)
+    html, text = body_parts(email_msg)
     links, visible = _links_and_text(html, text)
     way_out = visible_unsubscribe(links, visible)
     if marketing and not way_out:
         findings.append(finding("MSG-UNSUBSCRIBE-LINK-MISSING",
-                                "no visible link or instruction to unsubscribe («отписаться», unsubscribe, opt out)"))
+                                msg("no visible link or instruction to unsubscribe («отписаться», unsubscribe, opt out)")))
     html_bytes = len(html.encode("utf-8")) if html else 0
     if html is not None and clipped(html_bytes):
         late = way_out is not None and way_out.startswith("link ") and beyond_clip(html, way_out[5:])
-        findings.append(finding("MSG-SIZE-CLIPPED", f"HTML is {html_bytes} bytes (Gmail clips past {GMAIL_CLIP_BYTES})"
-                                + ("; the unsubscribe link lies in the clipped part" if late else ""),
+        clip = (msg("HTML is {size} bytes (Gmail clips past {limit}); the unsubscribe link lies in the clipped part",
+                    size=html_bytes, limit=GMAIL_CLIP_BYTES) if late else
+                msg("HTML is {size} bytes (Gmail clips past {limit})", size=html_bytes, limit=GMAIL_CLIP_BYTES))
+        findings.append(finding("MSG-SIZE-CLIPPED", clip,
                                 evidence={"html_bytes": html_bytes, "unsubscribe_clipped": late}))
     if html is not None and text is None:
-        findings.append(finding("MSG-NO-TEXT-PART", "the HTML part has no text/plain alternative"))
+        findings.append(finding("MSG-NO-TEXT-PART", msg("the HTML part has no text/plain alternative")))
     findings += _link_findings(links)
     if blocklists:
         from checks.blocklists import check_domains
@@ -119,28 +122,29 @@ def check_message(raw: bytes | str | Message, *, resolver: dns.resolver.Resolver
         findings += check_domains(sorted(hosts | {organisational_domain(h) for h in hosts}),
                                   lists=list(blocklists), resolver=resolver)
 
-    display, _ = _from_display(msg)
+    display, _ = _from_display(email_msg)
     return MessageReport(
         findings=findings, from_addr=addr.addr_spec.lower() if addr else None, from_domain=from_domain,
         dkim=signatures, links=[lk.to_dict() for lk in links], spf_domain=spf_domain, aligned=is_aligned,
         one_click=oc.ok, list_unsubscribe=list_unsub, has_text_part=text is not None, html_bytes=html_bytes,
-        from_display=display, subject=header_text(msg, "Subject"), reply_to=_reply_to(msg),
-        in_reply_to=bool(header_text(msg, "In-Reply-To") or header_text(msg, "References")),
+        from_display=display, subject=header_text(email_msg, "Subject"), reply_to=_reply_to(email_msg),
+        in_reply_to=bool(header_text(email_msg, "In-Reply-To") or header_text(email_msg, "References")),
         visible_text=visible, unsubscribe_visible=way_out, signed_at_send=at_send)
 
 
 def _dkim_findings(signatures: list[dict[str, Any]], bulk: bool) -> list[Finding]:
     if not signatures:
-        return [finding("MSG-DKIM-UNSIGNED", "no DKIM-Signature header")] if bulk else []
-    return [finding("MSG-DKIM-FAIL", f"d={s['d']} s={s['s']}: {s['error']}",
+        return [finding("MSG-DKIM-UNSIGNED", msg("no DKIM-Signature header"))] if bulk else []
+    return [finding("MSG-DKIM-FAIL", msg("d={d} s={s}: {error}", d=s["d"], s=s["s"], error=s["error"]),
                     evidence={"d": s["d"], "s": s["s"], "error": s["error"], "bits": s["bits"]})
             for s in signatures if not s["ok"]]
 
 
 def _alignment_detail(from_domain: str, signatures: list[dict[str, Any]], spf_domain: str | None) -> str:
-    dkim = ", ".join(f"d={s['d']}" for s in signatures if s["ok"]) or "no verifying DKIM signature"
-    return (f"From domain {from_domain} (organisational {organisational_domain(from_domain)}); "
-            f"DKIM: {dkim}; SPF domain: {spf_domain or 'unknown (no envelope or Return-Path)'}")
+    dkim = ", ".join(f"d={s['d']}" for s in signatures if s["ok"]) or msg("no verifying DKIM signature")
+    return msg("From domain {domain} (organisational {org}); DKIM: {dkim}; SPF domain: {spf}",
+               domain=from_domain, org=organisational_domain(from_domain), dkim=dkim,
+               spf=spf_domain or msg("unknown (no envelope or Return-Path)"))
 
 
 def _return_path_domain(msg: Message) -> str | None:
@@ -184,10 +188,10 @@ def _link_findings(links: list[Link]) -> list[Finding]:
         shown = mismatched(link)
         if shown and ("mismatch", link.href) not in seen:
             seen.add(("mismatch", link.href))
-            out.append(finding("MSG-LINK-TEXT-MISMATCH", f"text shows {shown}, link goes to {link.domain}",
+            out.append(finding("MSG-LINK-TEXT-MISMATCH", msg("text shows {shown}, link goes to {domain}", shown=shown, domain=link.domain),
                                evidence={"href": link.href, "text": link.text, "shown": shown}))
         if is_shortener(link.domain) and ("short", link.domain or "") not in seen:
             seen.add(("short", link.domain or ""))
-            out.append(finding("MSG-LINK-SHORTENER", f"{link.domain} hides where {link.href} leads",
+            out.append(finding("MSG-LINK-SHORTENER", msg("{domain} hides where {href} leads", domain=link.domain, href=link.href),
                                evidence={"href": link.href, "domain": link.domain}))
     return out

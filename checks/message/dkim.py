@@ -11,6 +11,8 @@ import dns.exception
 import dns.resolver
 from dkim.util import InvalidTagValueList, parse_tag_value
 
+from checks.i18n import msg
+
 TxtLookup = Callable[..., bytes | None]
 
 
@@ -64,9 +66,9 @@ def verify_signatures(raw: bytes, *, resolver: dns.resolver.Resolver) -> list[di
         try:
             row["ok"] = bool(verifier.verify(idx=idx, dnsfunc=lookup))
             if not row["ok"]:
-                row["error"] = ("signature or body hash does not match" if verifier.keysize else
-                                f"no usable key at {row['s']}._domainkey.{row['d']} (missing or revoked, "
-                                "RFC 6376 §6.1.2)")
+                row["error"] = (msg("signature or body hash does not match") if verifier.keysize else
+                                msg("no usable key at {s}._domainkey.{d} (missing or revoked, RFC 6376 §6.1.2)",
+                                    s=row["s"], d=row["d"]))
         except dkim.DKIMException as exc:
             row["error"] = str(exc) or type(exc).__name__
         except (ValueError, TypeError, IndexError) as exc:  # malformed keys reach dkimpy's parsers

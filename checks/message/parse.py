@@ -12,6 +12,7 @@ from typing import Any
 
 from checks.catalogue import finding
 from checks.findings import Finding
+from checks.i18n import msg
 
 
 class MessageInputError(ValueError):
@@ -98,14 +99,14 @@ def parsed(msg: Message, name: str, value: str) -> Any:
         return None
 
 
-def from_mailbox(msg: Message) -> tuple[Address | None, str | None]:
+def from_mailbox(message: Message) -> tuple[Address | None, str | None]:
     """The single From mailbox and the reason it is unusable (None when it is fine)."""
-    values = raw_values(msg, "From")
+    values = raw_values(message, "From")
     if not values:
-        return None, "no From header"
+        return None, msg("no From header")
     if len(values) > 1:
-        return None, f"{len(values)} From headers (RFC 5322 §3.6 allows one)"
-    header = parsed(msg, "From", values[0])
+        return None, msg("{count} From headers (RFC 5322 §3.6 allows one)", count=len(values))
+    header = parsed(message, "From", values[0])
     shown = " ".join(values[0].split())
     try:
         addresses = list(header.addresses) if header is not None else None
@@ -113,36 +114,37 @@ def from_mailbox(msg: Message) -> tuple[Address | None, str | None]:
     except Exception:  # noqa: BLE001 - see parsed()
         addresses = None
     if addresses is None:
-        return None, f"From does not parse: {shown!r}"
+        return None, msg("From does not parse: {value}", value=repr(shown))
     if len(addresses) != 1:
-        return None, (f"From names {len(addresses)} mailboxes" if addresses else f"From has no mailbox: {shown!r}")
+        return None, (msg("From names {count} mailboxes", count=len(addresses)) if addresses
+                      else msg("From has no mailbox: {value}", value=repr(shown)))
     addr = addresses[0]
     if not addr.username or not addr.domain or "." not in addr.domain or defects:
-        why = "; ".join(str(d) for d in defects) or "no local part or domain"
-        return None, f"From does not parse ({why}): {shown!r}"
+        why = "; ".join(str(d) for d in defects) or msg("no local part or domain")
+        return None, msg("From does not parse ({why}): {value}", why=why, value=repr(shown))
     return addr, None
 
 
-def header_findings(msg: Message) -> tuple[list[Finding], Address | None]:
+def header_findings(message: Message) -> tuple[list[Finding], Address | None]:
     """MSG-HEADER-INVALID findings, and the From mailbox when there is exactly one valid one."""
     problems: list[str] = []
-    addr, why = from_mailbox(msg)
+    addr, why = from_mailbox(message)
     if why:
         problems.append(why)
-    dates = raw_values(msg, "Date")
+    dates = raw_values(message, "Date")
     if not dates:
-        problems.append("no Date header")
+        problems.append(msg("no Date header"))
     elif len(dates) > 1:
-        problems.append(f"{len(dates)} Date headers")
+        problems.append(msg("{count} Date headers", count=len(dates)))
     elif not _valid_date(str(dates[0])):
-        problems.append(f"Date does not parse: {str(dates[0])!r}")
-    ids = raw_values(msg, "Message-ID")
+        problems.append(msg("Date does not parse: {value}", value=repr(str(dates[0]))))
+    ids = raw_values(message, "Message-ID")
     if not ids:
-        problems.append("no Message-ID header (Gmail rejects bulk mail without one)")
+        problems.append(msg("no Message-ID header (Gmail rejects bulk mail without one)"))
     elif len(ids) > 1:
-        problems.append(f"{len(ids)} Message-ID headers")
+        problems.append(msg("{count} Message-ID headers", count=len(ids)))
     elif not str(ids[0]).strip().startswith("<") or "@" not in str(ids[0]):
-        problems.append(f"Message-ID is not <id@domain>: {str(ids[0])!r}")
+        problems.append(msg("Message-ID is not <id@domain>: {value}", value=repr(str(ids[0]))))
     found = [finding("MSG-HEADER-INVALID", p, evidence={"problem": p}) for p in problems]
     return found, addr
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from checks.i18n import msg
 from checks.message.links import Link
 
 # RFC 8058 §3.1: the POST body a mailbox provider sends, and the only value of this header.
@@ -47,16 +48,16 @@ def one_click(list_unsubscribe: str | None, post: str | None, signatures: list[d
                   for s in signatures)
     problems = []
     if list_unsubscribe is None:
-        problems.append("no List-Unsubscribe header")
+        problems.append(msg("no List-Unsubscribe header"))
     elif not https:
-        problems.append("List-Unsubscribe has no https URI (RFC 8058 §3.1)")
+        problems.append(msg("List-Unsubscribe has no https URI (RFC 8058 §3.1)"))
     if post is None:
-        problems.append(f"no List-Unsubscribe-Post: {ONE_CLICK_VALUE} header")
+        problems.append(msg("no List-Unsubscribe-Post: {value} header", value=ONE_CLICK_VALUE))
     elif not post_ok:
-        problems.append(f"List-Unsubscribe-Post is {post.strip()!r}, not {ONE_CLICK_VALUE!r}")
+        problems.append(msg("List-Unsubscribe-Post is {value}, not {wanted}", value=repr(post.strip()), wanted=repr(ONE_CLICK_VALUE)))
     if not covered and not signed_at_send:
-        problems.append("List-Unsubscribe and List-Unsubscribe-Post are not both covered by a verifying "
-                        "DKIM signature (RFC 8058 §4)")
+        problems.append(msg("List-Unsubscribe and List-Unsubscribe-Post are not both covered by a verifying "
+                            "DKIM signature (RFC 8058 §4)"))
     return OneClick(uris, https, post_ok, covered, problems)
 
 

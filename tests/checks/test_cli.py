@@ -38,6 +38,10 @@ def test_domain_blocked_exits_1_with_a_table(cli) -> None:
     assert "BLOCK" in result.output
     assert "DKIM-KEY-MISSING" in result.output and "BL-IP-LISTED" in result.output
     assert result.output.index("block") < result.output.index("info")
+    ru = runner.invoke(["check", "domain", DOMAIN, "--selector", "nokey", "--ip", "192.0.2.66", "--lang", "ru"])
+    assert ru.exit_code == 1
+    assert "Для селектора DKIM нет ключа" in ru.output
+    assert "IP-адрес отправки в чёрном списке" in ru.output and "RFC 6376, разд. 3.6" in ru.output
 
 
 def test_nameserver_option_overrides_configuration(make_app, dns_server) -> None:
@@ -104,7 +108,7 @@ def test_empty_or_foreign_zone_is_refused_with_exit_2(cli, tmp_path, text: str, 
 
 
 def test_check_group_is_importable_for_other_subcommands() -> None:
-    from auditor.checks_cli import check_group, commands
+    from auditor.checking.cli import check_group, commands
 
     assert commands == [check_group]
     assert {"domain", "zone", "ip"} <= set(check_group.commands)

@@ -39,7 +39,7 @@ def test_domain_report_shows_posture_fixes_blocklists_and_the_change(loop, tools
     history = "History of changes" if lang == "en" else "История изменений"
     assert flat.count(history) == 2  # in the contents and as the section
     assert flat.count("DKIM-KEY-MISSING") == 2  # the finding, and "new findings" of the second check
-    from auditor.reports_service import domain_data
+    from auditor.reports.services import domain_data
 
     data = domain_data(loop.app, DOMAIN)
     assert [h.added for h in data.history][1] == ["DKIM-KEY-MISSING"]

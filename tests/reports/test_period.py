@@ -14,7 +14,7 @@ from tests.conftest import Runner
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_period_report_counts_what_happened_in_the_period(loop, tools, tmp_path, lang):
     from auditor.monitoring.services import run_audit
-    from auditor.reports_service import period_data
+    from auditor.reports.services import period_data
 
     loop.consented("x@example.org")
     loop.consented("y@example.org")

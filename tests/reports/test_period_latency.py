@@ -9,7 +9,7 @@ from consent_ledger import EventIn
 
 def test_latency_ignores_imported_historical_withdrawals(app):
     from auditor.ledger.services import get_ledger
-    from auditor.reports_service import period_data
+    from auditor.reports.services import period_data
 
     led = get_ledger(app)
     now = datetime.now(UTC)

@@ -11,7 +11,7 @@ from tests.conftest import Runner
 
 def test_subject_and_period_reports_on_postgresql(make_app, make_user, dns_server, pg_url, tools, tmp_path):
     from auditor.monitoring.services import run_audit
-    from auditor.reports_service import period_data
+    from auditor.reports.services import period_data
 
     loop = build_loop(make_app, make_user, dns_server, database_url=pg_url)
     loop.consented("pg@example.org")

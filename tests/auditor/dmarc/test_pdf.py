@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 29, tzinfo=UTC)
 def test_domain_pdf_has_the_sources_section(dmarc_env, tmp_path, lang):
     import reports
     from auditor.monitoring.services import audit_and_record
-    from auditor.reports_service import domain_data
+    from auditor.reports.services import domain_data
 
     audit_and_record(dmarc_env.app, "domain", DOMAIN, selectors=("s1",), source="test")
     for f in (gz(google(GOOGLE)), mailru(MAILRU), tls_report()):

@@ -78,7 +78,7 @@ def test_legal_role_holds_the_erase_scope():
 def test_subject_report_data_after_erasure_has_nothing_personal(client, app, sender, dpo):
     client.post("/api/v1/consents", json=EVENT, headers=sender)
     client.post("/api/v1/ledger/erase", json={"subject": "ann@example.org"}, headers=dpo)
-    from auditor.reports_service import subject_data
+    from auditor.reports.services import subject_data
 
     data = subject_data(app, "ann@example.org")
     text = repr(data)

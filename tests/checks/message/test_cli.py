@@ -55,3 +55,14 @@ def test_missing_or_empty_file_exits_2(cli, tmp_path):
     empty.write_bytes(b"")
     result = cli.invoke(["check", "message", str(empty)])
     assert result.exit_code == 2 and "empty" in result.output
+
+
+def test_lang_ru_prints_titles_details_and_citations_in_russian(cli, tmp_path):
+    path = tmp_path / "bad.eml"
+    path.write_bytes(make_raw(selector=None))
+    result = cli.invoke(["check", "message", str(path), "--no-blocklists", "--lang", "ru"])
+    assert result.exit_code == 1
+    assert "Сообщение не подписано DKIM — нет заголовка DKIM-Signature  [правила Gmail/Yahoo]" in result.output
+    english = cli.invoke(["check", "message", str(path), "--no-blocklists"])
+    assert "Message has no DKIM signature — no DKIM-Signature header  [Gmail/Yahoo rules]" in english.output
+    assert cli.invoke(["check", "message", str(path), "--lang", "de"]).exit_code == 2

@@ -48,17 +48,32 @@ def _valid_ips(ips: tuple[str, ...]) -> tuple[str, ...]:
     return ips
 
 
-def _finish(audit: Any, as_json: bool) -> None:
+LANG_OPTION = click.option("--lang", type=click.Choice(["en", "ru"]), default="en", show_default=True,
+                           help="language of the titles, details and citations printed")
+
+
+def texts(f: Any, lang: str) -> tuple[str, str, str]:
+    """A finding's (title, detail, citation) in ``lang`` (the catalogue and ``checks.po``)."""
+    from checks.catalogue import RULES
+    from checks.i18n import detail_of
+
+    r = RULES.get(f.rule_id)
+    return (r.title(lang) if r else f.title, detail_of(f, lang), r.cite(lang) if r else f.citation)
+
+
+def _finish(audit: Any, as_json: bool, lang: str = "en") -> None:
     """Print the audit (JSON or a table by severity) and exit 1 if anything blocks."""
     if as_json:
         emit(audit.to_dict() | {"verdict": "block" if audit.blocked else "pass"})
     else:
-        _print_human(audit)
+        _print_human(audit, lang)
     if audit.blocked:
         raise click.exceptions.Exit(1)
 
 
-def _print_human(audit: Any) -> None:
+def _print_human(audit: Any, lang: str = "en") -> None:
+    from checks.i18n import subject_label
+
     colours = {"block": "red", "warn": "yellow", "info": "cyan"}
     verdict = click.style("BLOCK", fg="red", bold=True) if audit.blocked else click.style("PASS", fg="green")
     click.echo(f"{audit.kind} {audit.target}: {verdict}  ({len(audit.findings)} findings, "
@@ -68,9 +83,10 @@ def _print_human(audit: Any) -> None:
         click.echo(f"  {'SEV':<5}  {'ID':<{width}}  SUBJECT / DETAIL")
         for f in audit.findings:
             sev = click.style(f"{f.severity:<5}", fg=colours[f.severity])
-            click.echo(f"  {sev}  {f.rule_id:<{width}}  {f.subject}: {f.title}")
-            if f.detail:
-                click.echo(f"  {'':<5}  {'':<{width}}    {f.detail}  [{f.citation}]")
+            title, detail, citation = texts(f, lang)
+            click.echo(f"  {sev}  {f.rule_id:<{width}}  {subject_label(f.subject, lang)}: {title}")
+            if detail:
+                click.echo(f"  {'':<5}  {'':<{width}}    {detail}  [{citation}]")
     listed = [b for b in audit.blocklists if b["status"] != "clean"]
     clean = len(audit.blocklists) - len(listed)
     if audit.blocklists:
@@ -84,8 +100,9 @@ def _print_human(audit: Any) -> None:
 @click.option("--nameserver", help="IP[:PORT] to query instead of AUDITOR_DNS_NAMESERVERS")
 @click.option("--discover-selectors", is_flag=True, help="probe common DKIM selectors as well (and remember them)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON document on stdout")
+@LANG_OPTION
 def check_domain(domain: str, selectors: tuple[str, ...], ips: tuple[str, ...], nameserver: str | None,
-                 as_json: bool, discover_selectors: bool = False) -> None:
+                 as_json: bool, lang: str, discover_selectors: bool = False) -> None:
     """SPF, DMARC, DKIM, PTR, MX, MTA-STS, TLS-RPT, BIMI, DNSSEC and blocklists of DOMAIN."""
     from checks.domain_audit import audit_domain
 
@@ -100,20 +117,21 @@ def check_domain(domain: str, selectors: tuple[str, ...], ips: tuple[str, ...], 
         selectors = tuple(dict.fromkeys([*selectors, *discover_and_learn(get_app(), domain.strip(".").lower(),
                                                                           resolver)]))
     _finish(audit_domain(domain, selectors=selectors, ips=_valid_ips(ips), resolver=resolver,
-                         blocklists=lists), as_json)
+                         blocklists=lists), as_json, lang)
 
 
 @check_group.command("ip")
 @click.argument("ip")
 @click.option("--nameserver", help="IP[:PORT] to query instead of AUDITOR_DNS_NAMESERVERS")
 @click.option("--json", "as_json", is_flag=True, help="one JSON document on stdout")
-def check_ip(ip: str, nameserver: str | None, as_json: bool) -> None:
+@LANG_OPTION
+def check_ip(ip: str, nameserver: str | None, as_json: bool, lang: str) -> None:
     """PTR, forward-confirmed reverse DNS and the IP blocklists of IP."""
     from checks.domain_audit import audit_ip
 
     _valid_ips((ip,))
     resolver, lists = _config(nameserver)
-    _finish(audit_ip(ip, resolver=resolver, blocklists=lists), as_json)
+    _finish(audit_ip(ip, resolver=resolver, blocklists=lists), as_json, lang)
 
 
 @check_group.command("zone")
@@ -124,8 +142,9 @@ def check_ip(ip: str, nameserver: str | None, as_json: bool) -> None:
 @click.option("--blocklist", "blocklists", multiple=True,
               help="KIND:ZONE[=SEVERITY] served by the zone file itself (default: no blocklists)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON document on stdout")
+@LANG_OPTION
 def check_zone(zonefile: Path, origin: str, selectors: tuple[str, ...], ips: tuple[str, ...],
-               blocklists: tuple[str, ...], as_json: bool) -> None:
+               blocklists: tuple[str, ...], as_json: bool, lang: str) -> None:
     """Audit a proposed zone before publishing it: it is served on loopback and audited there."""
     from checks.blocklists import BlocklistConfigError, parse_blocklists
     from checks.preflight import ZoneError, preflight_zone
@@ -147,7 +166,7 @@ def check_zone(zonefile: Path, origin: str, selectors: tuple[str, ...], ips: tup
                                blocklists=lists, timeout=services(get_app()).settings.dns_timeout)
     except ZoneError as exc:
         fail(f"{zonefile}: {str(exc).splitlines()[0]}")
-    _finish(audit, as_json)
+    _finish(audit, as_json, lang)
 
 
 commands = [check_group]

@@ -21,7 +21,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def _write(kind: str, out: Path, as_json: bool, build: Callable[[], bytes]) -> None:
     """Build the PDF, write it, and say where; service errors become one line and exit 2."""
-    from auditor.reports_service import ReportInputError, ReportNotFound
+    from auditor.reports.services import ReportInputError, ReportNotFound
 
     try:
         pdf = build()
@@ -59,7 +59,7 @@ def report_group() -> None:
 @_JSON
 def campaign(campaign_id: int, out: Path, lang: str, as_json: bool) -> None:
     """Verdict, reviews, findings, consent coverage, posture and approval token of a campaign."""
-    from auditor.reports_service import campaign_data
+    from auditor.reports.services import campaign_data
     from reports import campaign_pdf
 
     app = _app()
@@ -76,7 +76,7 @@ def campaign(campaign_id: int, out: Path, lang: str, as_json: bool) -> None:
 def domain(domain: str, since: datetime | None, until: datetime | None, out: Path, lang: str,
            as_json: bool) -> None:
     """Current posture with fixes, blocklists and the history of changes of a domain."""
-    from auditor.reports_service import domain_data
+    from auditor.reports.services import domain_data
     from reports import domain_pdf
 
     app = _app()
@@ -91,7 +91,7 @@ def domain(domain: str, since: datetime | None, until: datetime | None, out: Pat
 @_JSON
 def subject(subject: str, out: Path, lang: str, as_json: bool) -> None:
     """A person's consent history with each event's inclusion proof embedded (verifiable offline)."""
-    from auditor.reports_service import subject_data
+    from auditor.reports.services import subject_data
     from reports import subject_pdf
 
     app = _app()
@@ -106,7 +106,7 @@ def subject(subject: str, out: Path, lang: str, as_json: bool) -> None:
 @_JSON
 def period(since: datetime, until: datetime, out: Path, lang: str, as_json: bool) -> None:
     """Campaigns audited, approved and blocked, top findings, unsubscribes, posture changes."""
-    from auditor.reports_service import period_data
+    from auditor.reports.services import period_data
     from reports import period_pdf
 
     app = _app()

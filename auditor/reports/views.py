@@ -18,7 +18,7 @@ from flask import (
 )
 
 from auditor.auth import current_principal, requires_role
-from auditor.reports_service import (
+from auditor.reports.services import (
     ReportInputError,
     ReportNotFound,
     build_pdf,

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from auditor.checks_cli import check_group
+from auditor.checking.cli import LANG_OPTION, check_group, texts
 from auditor.cli import emit, fail, get_app
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # larger than any mailbox provider accepts
@@ -41,8 +41,9 @@ def _resolver_and_lists(nameserver: str | None, use_blocklists: bool) -> tuple[A
 @click.option("--no-blocklists", is_flag=True, help="do not look link domains up on the blocklists")
 @click.option("--nameserver", help="IP[:PORT] to query instead of AUDITOR_DNS_NAMESERVERS")
 @click.option("--json", "as_json", is_flag=True, help="one JSON document on stdout")
+@LANG_OPTION
 def check_message_command(file: Path, envelope_domain: str | None, transactional: bool, no_blocklists: bool,
-                          nameserver: str | None, as_json: bool) -> None:
+                          nameserver: str | None, as_json: bool, lang: str) -> None:
     """Check a raw RFC 5322 message (exit 1 if anything blocks): headers, DKIM, alignment, unsubscribe, links."""
     from checks.message import MessageInputError, check_message
 
@@ -62,12 +63,12 @@ def check_message_command(file: Path, envelope_domain: str | None, transactional
     if as_json:
         emit(report.to_dict() | {"file": str(file), "verdict": "block" if blocked else "pass"})
     else:
-        _print_human(file, report, blocked)
+        _print_human(file, report, blocked, lang)
     if blocked:
         raise click.exceptions.Exit(1)
 
 
-def _print_human(file: Path, report: Any, blocked: bool) -> None:
+def _print_human(file: Path, report: Any, blocked: bool, lang: str = "en") -> None:
     colours = {"block": "red", "warn": "yellow", "info": "cyan"}
     verdict = click.style("BLOCK", fg="red", bold=True) if blocked else click.style("PASS", fg="green")
     click.echo(f"{file}: {verdict}  From {report.from_addr or '?'}  ({len(report.findings)} findings)")
@@ -78,7 +79,8 @@ def _print_human(file: Path, report: Any, blocked: bool) -> None:
                f"   links: {len(report.links)}   HTML: {report.html_bytes} bytes")
     for f in sorted(report.findings, key=lambda f: ("block", "warn", "info").index(f.severity)):
         sev = click.style(f"{f.severity:<5}", fg=colours[f.severity])
-        click.echo(f"  {sev}  {f.rule_id:<30} {f.title}" + (f" — {f.detail}" if f.detail else "") + f"  [{f.citation}]")
+        title, detail, citation = texts(f, lang)
+        click.echo(f"  {sev}  {f.rule_id:<30} {title}" + (f" — {detail}" if detail else "") + f"  [{citation}]")
 
 
 commands: list[click.Command] = []  # registered on the `check` group above
