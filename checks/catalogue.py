@@ -62,7 +62,21 @@ def _tr(text: str, lang: str, fallback: str = "") -> str:
         return text
     if fallback and not has_entry(translations(str(CHECKS), "checks", "ru"), text):
         return fallback
+    if "; " in text and not has_entry(translations(str(CHECKS), "checks", "ru"), text):
+        # a citation narrowed to some jurisdictions (citation_for) is translated part by part
+        return "; ".join(gettext(part, lang) for part in text.split("; "))
     return gettext(text, lang)
+
+
+def cite(text: str, lang: str) -> str:
+    """A citation text (a rule's, or one ``citation_for`` narrowed) in ``lang``."""
+    return _tr(text, lang)
+
+
+def citation_translated(text: str) -> bool:
+    """Whether ``text`` has Russian: as a whole, or each of its ``; ``-separated parts."""
+    t = translations(str(CHECKS), "checks", "ru")
+    return has_entry(t, text) or all(has_entry(t, part) for part in text.split("; "))
 
 
 _RULES: list[tuple[str, ...]] = [

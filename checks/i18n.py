@@ -15,6 +15,7 @@ clone needs no build step.
 from __future__ import annotations
 
 import gettext as _gettext
+import string
 from datetime import date, datetime
 from functools import cache
 from io import BytesIO
@@ -146,8 +147,11 @@ def render(text: str, lang: str, msgid: str | None = None, params: dict[str, Any
         out = t.gettext(template)
     else:
         return text
+    # a field with its own format spec ({rate:.2%}) formats the number itself
+    specified = {name for _, name, spec, _ in string.Formatter().parse(out) if name and spec}
     try:
-        return out.format(**{k: fmt_value(v, lang, folder, domain) for k, v in params.items()}) if params else out
+        return out.format(**{k: v if k in specified and isinstance(v, int | float) else
+                             fmt_value(v, lang, folder, domain) for k, v in params.items()}) if params else out
     except (KeyError, IndexError, ValueError):  # a translation naming an unknown parameter
         return text
 
