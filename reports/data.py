@@ -18,6 +18,7 @@ class FindingRow:
     evidence: dict[str, Any] = field(default_factory=dict)
     detail_msgid: str = ""
     detail_params: dict[str, Any] = field(default_factory=dict)
+    citation: str = ""  # as stored: narrowed to the campaign's jurisdictions (catalogue.citation_for)
 
     @classmethod
     def of(cls, f: Any) -> FindingRow:
@@ -25,7 +26,8 @@ class FindingRow:
         d = f if isinstance(f, dict) else f.to_dict()
         return cls(rule_id=d["rule_id"], severity=d["severity"], detail=d.get("detail") or "",
                    subject=d.get("subject") or "", evidence=dict(d.get("evidence") or {}),
-                   detail_msgid=d.get("detail_msgid") or "", detail_params=dict(d.get("detail_params") or {}))
+                   detail_msgid=d.get("detail_msgid") or "", detail_params=dict(d.get("detail_params") or {}),
+                   citation=d.get("citation") or "")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from markupsafe import Markup
 from weasyprint import HTML, Attachment
 
-from checks.catalogue import RULES
+from checks.catalogue import RULES, citation_for, cite
 from checks.i18n import detail_of, evidence_label, format_when, subject_label
 from reports import charts
 from reports.data import CampaignReportData, DomainReportData, PeriodReportData, SubjectReportData
@@ -74,9 +74,12 @@ def _context(lang: str) -> dict[str, Any]:
         r = RULES.get(rule_id)
         return r.title(lang) if r else rule_id
 
-    def citation(rule_id: str) -> str:
-        r = RULES.get(rule_id)
-        return r.cite(lang) if r else ""
+    def citation(rule_id: str, stored: str = "", jurisdictions: Any = (), channel: str | None = None) -> str:
+        """The finding's stored citation (already narrowed to its campaign's jurisdictions), else the
+        catalogue's, narrowed to ``jurisdictions`` when given; in ``lang``."""
+        if stored:
+            return cite(stored, lang)
+        return cite(citation_for(rule_id, list(jurisdictions or ()), channel), lang) if rule_id in RULES else ""
 
     def word(prefix: str, value: Any) -> str:
         """A stored value (role, channel, decision) as its label, the value itself when unknown."""

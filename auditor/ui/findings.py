@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from checks.catalogue import RULES
+from checks.catalogue import RULES, cite
 from checks.findings import SEVERITY_ORDER
 from checks.i18n import detail_of, evidence_label, subject_label
 
@@ -48,7 +48,8 @@ def shown(f: dict[str, Any]) -> dict[str, Any]:
     # an untranslated detail (stored before msgids) is marked lang="en" for screen readers
     detail_lang = lang if lang == "en" or detail != (f.get("detail") or "") else "en"
     return {**f, "title": r.title(lang) if r else f.get("title", ""),
-            "citation": r.cite(lang) if r else f.get("citation", ""),
+            # the stored citation is narrowed to the campaign's jurisdictions (catalogue.citation_for)
+            "citation": cite(f.get("citation") or (r.citation if r else ""), lang),
             "detail": detail, "detail_lang": detail_lang, "about": subject_label(f.get("subject") or "", lang),
             "evidence_text": "\n".join(f"{evidence_label(k, lang)}: {json.dumps(v, ensure_ascii=False, default=str)}"
                                        for k, v in sorted(evidence.items())),

@@ -149,3 +149,16 @@ def test_every_citation_part_a_campaign_can_be_narrowed_to_reads_in_russian() ->
     missing = [f"{rid} {j}: {text!r}" for rid, parts in CITATION_PARTS.items() for j, text in parts.items()
                if not citation_translated(text)]
     assert missing == []
+
+
+def test_a_pdf_finding_cites_what_its_campaign_narrowed_it_to_in_either_language() -> None:
+    from checks.catalogue import citation_for
+    from reports.data import FindingRow
+    from reports.render import render_html
+
+    us_only = citation_for("CONSENT-NONE", ["US"], "email")
+    row = FindingRow.of({"rule_id": "CONSENT-NONE", "severity": "block", "detail": "", "citation": us_only})
+    for lang, wanted in (("en", "organisation policy"), ("ru", "политика организации")):
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", render_html("_finding_list.html", lang,
+                                                                          findings=[row]))).split())
+        assert wanted in text and "38-F" not in text and "GDPR" not in text and "CASL" not in text, (lang, text)
