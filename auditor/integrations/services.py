@@ -357,6 +357,7 @@ def _withdraw(app: Flask, ledger: Any, integration: Integration,
         first.setdefault(item[1], item)
     states = ledger.current_states(list(first), integration.channel, integration.purpose)
     batch = []
+    now = datetime.now(UTC)
     for p, (e, _p, _digest) in first.items():
         state = states.get(p)
         if state is not None and state.status in STOPPED:
@@ -369,7 +370,9 @@ def _withdraw(app: Flask, ledger: Any, integration: Integration,
         batch.append(EventIn(
             type="withdrawn", subject=e.recipient, channel=integration.channel, purpose=integration.purpose,
             controller=integration.controller, method="esp_complaint" if complaint else "esp_unsubscribe",
-            evidence=Evidence(source_url=evidence_urn(integration, e)), claimed_at=e.occurred_at,
+            # a provider clock ahead of ours must not get the unsubscribe refused as "claimed in the
+            # future": it is claimed now, and the provider's own time stays in the reason
+            evidence=Evidence(source_url=evidence_urn(integration, e)), claimed_at=min(e.occurred_at, now),
             reason=(f"{'complaint' if complaint else 'unsubscribe'}: {integration.provider} "
                     f"{e.provider_type} event {e.event_id} at {e.occurred_at.isoformat()}")[:500]))
     if batch:

@@ -51,9 +51,9 @@ def test_import_provider_export_and_mapped_crm_file(hooks_sqlite, tmp_path):
     app = h.loop.app
     export = tmp_path / "bounces.csv"
     export.write_text("email,created,status,reason\n"
-                      "gleb@example.org,1796029400,5.1.1,no such user\n"
-                      "not-an-address,1796029400,5.1.1,x\n"
-                      "vera@example.org,1796029400,4.2.2,mailbox full\n")
+                      "gleb@example.org,1795424600,5.1.1,no such user\n"
+                      "not-an-address,1795424600,5.1.1,x\n"
+                      "vera@example.org,1795424600,4.2.2,mailbox full\n")
     r = run(app, ["integrations", "import", "sg", str(export), "--json"])
     assert r.exit_code == 1, r.output
     out = json.loads(r.output[r.output.index("{"):])
@@ -70,14 +70,14 @@ def test_import_provider_export_and_mapped_crm_file(hooks_sqlite, tmp_path):
     assert run(app, ["integrations", "add", "bitrix", "--provider", "csv", "--mapping", str(mapping)]).exit_code == 0
     crm = tmp_path / "contacts.csv"
     crm.write_text("ID;Имя;E-mail (рабочий);Не участвует в рассылках;Дата изменения\n"
-                   "11;Анна;anna@example.org;Нет;30.11.2026 12:00:00\n"
-                   "12;Борис;boris@example.org;Да;30.11.2026 12:30:00\n"
-                   "13;Вера;;Да;30.11.2026 12:31:00\n", encoding="utf-8")
+                   "11;Анна;anna@example.org;Нет;23.11.2026 12:00:00\n"
+                   "12;Борис;boris@example.org;Да;23.11.2026 12:30:00\n"
+                   "13;Вера;;Да;23.11.2026 12:31:00\n", encoding="utf-8")
     r = run(app, ["integrations", "import", "bitrix", str(crm)])
     assert r.exit_code == 1 and "line 4" in r.output
     assert h.gate()["boris@example.org"] == "CONSENT-WITHDRAWN"
     (w,) = h.withdrawals("boris@example.org")
-    assert w["claimed_at"] == "2026-11-30T09:30:00.000000Z" and w["evidence"]["source_url"].endswith(":event:file:12")
+    assert w["claimed_at"] == "2026-11-23T09:30:00.000000Z" and w["evidence"]["source_url"].endswith(":event:file:12")
     r = run(app, ["integrations", "import", "bitrix", str(crm), "--json"])  # the same file again
     assert json.loads(r.output[r.output.index("{"):])["withdrawn"] == 0 and len(h.withdrawals("boris@example.org")) == 1
     assert run(app, ["integrations", "import", "nosuch", str(crm)]).exit_code == 2
@@ -117,10 +117,10 @@ def test_audience_and_suppressions_cli_and_api(hooks, tmp_path):
     by = {(g.get("recipient"), g["reason"]) for g in got}
     assert {("boris@example.org", "withdrawn"), ("vera@example.org", "complaint"), ("egor@example.org", "withdrawn"),
             ("gleb@example.org", "hard_bounce"), ("anna@example.org", "withdrawn")} == by
-    h.loop.consent("egor@example.org", "granted", claimed_at="2026-12-01T10:00:00+00:00")  # consents again
+    h.loop.consent("egor@example.org", "granted", claimed_at="2026-11-24T10:00:00+00:00")  # consents again
     r = h.client.get("/api/v1/suppressions?format=jsonl", headers=h.loop.h("sender"))
     assert "egor@example.org" not in r.get_data(as_text=True)
-    assert h.client.get("/api/v1/suppressions?since=2026-11-30T00:00:00", headers=h.loop.h("sender")).status_code == 422
+    assert h.client.get("/api/v1/suppressions?since=2026-11-23T00:00:00", headers=h.loop.h("sender")).status_code == 422
     r = h.client.get("/api/v1/suppressions?since=2999-01-01T00:00:00Z", headers=h.loop.h("sender"))
     assert r.get_data(as_text=True).splitlines() == ["recipient,recipient_sha256,reason,channel,purpose,at,source"]
 

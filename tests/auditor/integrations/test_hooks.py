@@ -21,7 +21,7 @@ def test_sendgrid_batch_withdraws_suppresses_and_stores_delivery(hooks):
     assert hooks.gate() == EXPECTED
     (w,) = hooks.withdrawals("vera@example.org")
     assert w["method"] == "esp_complaint" and w["reason"].startswith("complaint: sendgrid spamreport")
-    assert w["claimed_at"] == "2026-11-30T09:10:00.000000Z" and w["controller"] == "OOO Shop"
+    assert w["claimed_at"] == "2026-11-23T09:10:00.000000Z" and w["controller"] == "OOO Shop"
     assert w["evidence"]["source_url"].endswith(":event:AmQTsFE1UHqsa8Jk7c3kCA==")
     assert hooks.withdrawals("boris@example.org")[0]["method"] == "esp_unsubscribe"
     # the duplicated unsubscribe in the batch is one delivery event; every other event is stored
@@ -80,13 +80,13 @@ def test_a_second_provider_reporting_the_same_person_adds_no_withdrawal(hooks_sq
 
 def test_late_unsubscribe_older_than_a_new_consent_does_not_withdraw(hooks_sqlite):
     h = hooks_sqlite
-    h.loop.consent("anna@example.org", "granted", claimed_at="2026-11-30T12:00:00+00:00")
-    body = b'[{"email":"anna@example.org","timestamp":1796029500,"event":"unsubscribe","sg_event_id":"late-1"}]'
+    h.loop.consent("anna@example.org", "granted", claimed_at="2026-11-23T12:00:00+00:00")
+    body = b'[{"email":"anna@example.org","timestamp":1795424700,"event":"unsubscribe","sg_event_id":"late-1"}]'
     r = h.post("sendgrid", body)  # 09:05, arriving after the 12:00 consent
     assert r.status_code == 200 and r.json["withdrawn"] == 0
     assert h.gate()["anna@example.org"] == "allowed"
     assert h.count("delivery_events", "provider_event_id = 'late-1'") == 1
-    newer = b'[{"email":"anna@example.org","timestamp":1796043600,"event":"unsubscribe","sg_event_id":"new-1"}]'
+    newer = b'[{"email":"anna@example.org","timestamp":1795438800,"event":"unsubscribe","sg_event_id":"new-1"}]'
     assert h.post("sendgrid", newer).json["withdrawn"] == 1  # 13:00: after the consent
     assert h.gate()["anna@example.org"] == "CONSENT-WITHDRAWN"
 
@@ -169,3 +169,17 @@ def test_a_provider_retry_of_a_failed_entry_processes_it(hooks_sqlite, monkeypat
     assert h.gate() == EXPECTED and len(h.withdrawals("boris@example.org")) == 1
     assert h.post("sendpulse", body).json["state"] == "processed"  # a later retry changes nothing
     assert len(h.withdrawals("boris@example.org")) == 1
+
+
+def test_an_unsubscribe_stamped_ahead_of_our_clock_is_recorded_now(hooks_sqlite):
+    import time
+
+    h = hooks_sqlite
+    ahead = int(time.time()) + 3600  # the ESP's clock runs an hour fast
+    body = json.dumps([{"email": "boris@example.org", "timestamp": ahead, "event": "unsubscribe",
+                        "sg_event_id": "fast-clock-1", "sg_message_id": "m1.filter0001"}]).encode()
+    r = h.post("sendgrid", body)
+    assert r.status_code == 200 and r.json["withdrawn"] == 1, r.get_data(as_text=True)
+    (w,) = h.withdrawals("boris@example.org")
+    assert w["claimed_at"] <= w["recorded_at"] and str(ahead) not in w["claimed_at"]
+    assert h.gate()["boris@example.org"] == "CONSENT-WITHDRAWN"

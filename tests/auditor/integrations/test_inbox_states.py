@@ -58,7 +58,7 @@ def _row(app, inbox_id: int) -> InboxEntry:
 def test_inbox_follows_the_state_table(inbox_app, monkeypatch, ops):
     app, iid = inbox_app
     n = next(_bodies)
-    body = json.dumps([{"timestamp": str(1796029200 + n), "event": "delivered", "task_id": str(n),
+    body = json.dumps([{"timestamp": str(1795424400 + n), "event": "delivered", "task_id": str(n),
                         "email": f"p{n}@example.org"}]).encode()
     first = svc.accept(app, iid, body, 1)
     assert not first.duplicate

@@ -47,7 +47,7 @@ def test_person_page_shows_where_a_withdrawal_came_from(hooks_sqlite):
     h.post("sendgrid", fixture_bytes("sendgrid.json"))
     page = _client(h, "legal").get("/ledger?q=vera@example.org").get_data(as_text=True)
     assert "withdrawal-source" in page and "sendgrid" in page and "AmQTsFE1UHqsa8Jk7c3kCA==" in page
-    assert "integration sg" in page and "2026-11-30 09:10:00 UTC" in page
+    assert "integration sg" in page and "Nov 23, 2026, 9:10:00\u202fAM UTC" in page
 
 
 def test_campaign_page_links_the_audience_export(hooks_sqlite):

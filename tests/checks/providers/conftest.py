@@ -35,7 +35,7 @@ class SendGridSigner:
                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
         self.public_b64 = base64.b64encode(der).decode("ascii")
 
-    def headers(self, body: bytes, timestamp: str = "1796029900") -> dict[str, str]:
+    def headers(self, body: bytes, timestamp: str = "1795425100") -> dict[str, str]:
         """The two headers SendGrid sends with a signed batch."""
         sig = self.key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
         return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(sig).decode("ascii"),

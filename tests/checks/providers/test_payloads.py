@@ -34,7 +34,7 @@ def test_sendgrid_events_map_to_kinds_with_ids_and_campaign():
     assert [e.kind for e in events[8:]] == ["opened", "clicked", "deferred"]
     unsub = events[2]
     assert unsub.event_id == "Pql6PUJm9Vp7wl3wO3zV8A==" and unsub.campaign_id == 1
-    assert unsub.occurred_at == datetime(2026, 11, 30, 9, 5, tzinfo=UTC)
+    assert unsub.occurred_at == datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
     assert events[7].event_id == unsub.event_id  # the duplicate keeps its provider id
     assert events[4].reason.startswith("550 5.1.1")
 
@@ -67,7 +67,7 @@ def test_mailchimp_forms_unsubscribe_abuse_hard_and_other():
         ("boris@example.org", "unsubscribe")]
     assert parse_payload("mailchimp", fixture_bytes("mailchimp_abuse.txt"))[0].kind == "complaint"
     hard = parse_payload("mailchimp", fixture_bytes("mailchimp_hard.txt"))[0]
-    assert hard.kind == "hard_bounce" and hard.occurred_at == datetime(2026, 11, 30, 9, 20, tzinfo=UTC)
+    assert hard.kind == "hard_bounce" and hard.occurred_at == datetime(2026, 11, 23, 9, 20, tzinfo=UTC)
     assert parse_payload("mailchimp", fixture_bytes("mailchimp_subscribe.txt"))[0].kind == "other"
     again = parse_payload("mailchimp", fixture_bytes("mailchimp_unsubscribe.txt"))[0]
     assert again.event_id == parse_payload("mailchimp", fixture_bytes("mailchimp_unsubscribe.txt"))[0].event_id
@@ -95,7 +95,7 @@ def test_sendpulse_events():
     assert [e.kind for e in events] == ["complaint", "opened", "unsubscribe", "hard_bounce", "delivered",
                                         "clicked", "unsubscribe"]
     assert events[2].event_id == events[6].event_id and events[2].reason == "all lists"
-    assert events[0].occurred_at == datetime(2026, 11, 30, 9, 10, tzinfo=UTC)
+    assert events[0].occurred_at == datetime(2026, 11, 23, 9, 10, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("provider", "body", "says"), [
@@ -106,7 +106,7 @@ def test_sendpulse_events():
     ("sendpulse", b'[1]', "not an object"),
     ("unisender", b'{"auth": "x", "events_by_user": [{"events": [{"event_name": "x"}]}]}', "event_data"),
     ("unisender", b'{"auth": "x"}', "events_by_user"),
-    ("mailchimp", b"type=unsubscribe&fired_at=2026-11-30+09%3A30%3A00", "data[email]"),
+    ("mailchimp", b"type=unsubscribe&fired_at=2026-11-23+09%3A30%3A00", "data[email]"),
     ("mailchimp", b"type=unsubscribe&data%5Bemail%5D=a%40example.org&fired_at=yesterday", "date-time"),
     ("mailchimp", b"\xff\xfe", "form-encoded"),
 ])
@@ -117,17 +117,17 @@ def test_malformed_bodies_say_why(provider, body, says):
 
 
 def test_exports_of_providers_and_a_mapped_crm_file():
-    sg = "email,created,status,reason\ngleb@example.org,1796029400,5.1.1,no such user\n,1796029400,5.1.1,x\n"
+    sg = "email,created,status,reason\ngleb@example.org,1795424600,5.1.1,no such user\n,1795424600,5.1.1,x\n"
     rows = list(read_export("sendgrid", io.StringIO(sg)))
     assert rows[0][1].kind == "hard_bounce" and rows[0][2] is None
     assert rows[1] == (3, None, "no email address")
-    mc = "Email Address,First Name,UNSUB_TIME,UNSUB_REASON\nboris@example.org,Boris,2026-11-30 09:30:00,spam\n"
+    mc = "Email Address,First Name,UNSUB_TIME,UNSUB_REASON\nboris@example.org,Boris,2026-11-23 09:30:00,spam\n"
     (line, ev, problem), = read_export("mailchimp", io.StringIO(mc))
-    assert ev.kind == "unsubscribe" and ev.occurred_at == datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    assert ev.kind == "unsubscribe" and ev.occurred_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     bitrix = ("ID;Имя;E-mail (рабочий);Не участвует в рассылках;Дата изменения\n"
-              "11;Анна;anna@example.org;Нет;30.11.2026 12:00:00\n"
-              "12;Борис;boris@example.org;Да;30.11.2026 12:30:00\n"
-              "13;Вера;;Да;30.11.2026 12:31:00\n"
+              "11;Анна;anna@example.org;Нет;23.11.2026 12:00:00\n"
+              "12;Борис;boris@example.org;Да;23.11.2026 12:30:00\n"
+              "13;Вера;;Да;23.11.2026 12:31:00\n"
               "14;Глеб;gleb@example.org;Да;вчера\n")
     mapping = {"address": "E-mail (рабочий)", "delimiter": ";", "id": "ID", "time": "Дата изменения",
                "time_format": "%d.%m.%Y %H:%M:%S", "timezone": "+03:00",
@@ -135,7 +135,7 @@ def test_exports_of_providers_and_a_mapped_crm_file():
     rows = list(read_export("csv", io.StringIO(bitrix), mapping))
     assert rows[0] == (2, None, None)
     assert rows[1][1].recipient == "boris@example.org" and rows[1][1].event_id == "file:12"
-    assert rows[1][1].occurred_at == datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    assert rows[1][1].occurred_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     assert rows[2][0] == 4 and "empty" in rows[2][2]
     assert rows[3][0] == 5 and "date-time" in rows[3][2]
     with pytest.raises(MappingError):
