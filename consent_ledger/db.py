@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +57,19 @@ def fold_wal(engine: sa.engine.Engine) -> None:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
+_COPY: ContextVar[bool] = ContextVar("ledger_copy", default=False)
+
+
+@contextmanager
+def copy_events() -> Iterator[None]:
+    """Within the block, plain inserts on PostgreSQL go in with COPY (the bulk import)."""
+    token = _COPY.set(True)
+    try:
+        yield
+    finally:
+        _COPY.reset(token)
+
+
 def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple],
                 conflict: str = "") -> None:
     """Plain executemany on the DBAPI cursor: no per-row SQLAlchemy processing (the hot path).
@@ -62,6 +77,13 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list
     ``conflict`` is an ON CONFLICT clause; SQLite and PostgreSQL spell it the same way.
     """
     if not rows:
+        return
+    if not conflict and _COPY.get() and conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # noqa: S608 - constants
+            for row in rows:
+                copy.write_row(row)
+        cursor.close()
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names are our constants

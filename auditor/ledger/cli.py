@@ -95,14 +95,26 @@ def append_cmd(type_: str, subject: str | None, pseudonym: str | None, actor: st
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="default: by the file extension")
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 50000))
 @click.option("--actor", default="cli:import", show_default=True)
+@click.option("--bulk/--no-bulk", default=None,
+              help="prepare in worker processes, one writer (default: from 100,000 rows on)")
+@click.option("--workers", type=click.IntRange(1, 64), help="--bulk: preparing processes (default: up to 2)")
+@click.option("--resume-from", "resume_from", default=1, type=click.IntRange(1),
+              help="skip the file's lines before this one (the line an interrupted import reported)")
 @click.option("--json", "as_json", is_flag=True)
-def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json: bool) -> None:
+def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: bool | None, workers: int | None,
+               resume_from: int, as_json: bool) -> None:
     """Import consent events from CSV or JSON Lines; bad rows are reported, good rows kept.
 
     Exit 0 when every row was imported, 1 when some rows were bad (the rest are in the
     ledger), 2 when the file cannot be used at all.
     """
     from consent_ledger.importing import UnusableInput, read_rows
+
+    if bulk is not False:
+        from auditor.ledger.bulk_cli import bulk_import
+
+        if bulk_import(file, fmt, batch_size, actor, bulk, workers, resume_from, as_json):
+            return
 
     fmt = fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson") else "csv")
     try:
@@ -126,6 +138,8 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
         batch: list[EventIn] = []
         batch_lines: list[int] = []
         for row in read_rows(stream, fmt):
+            if row.line < resume_from:
+                continue
             if row.event is None:
                 report(row.line, row.error or "bad row")
                 continue
