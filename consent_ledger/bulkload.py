@@ -28,7 +28,7 @@ from typing import Any
 
 from consent_ledger import db
 from consent_ledger.events import EventIn
-from consent_ledger.importing import Row
+from consent_ledger.importing import Row, event_from_mapping
 from consent_ledger.ledger import Appended, Ledger, Prepared
 from consent_ledger.schema import events
 
@@ -43,7 +43,7 @@ _worker_ledger: Ledger | None = None  # the parent's ledger, inherited by the fo
 class Batch:
     """One batch of the file: its events with their lines, the bad rows read with it, its end."""
 
-    events: list[EventIn] = field(default_factory=list)
+    events: list[EventIn | dict[str, Any]] = field(default_factory=list)  # an event or its CSV columns
     lines: list[int] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
     last_line: int = 0
@@ -60,18 +60,21 @@ class Done:
 
 
 def batches(rows: Iterable[Row], size: int, resume_from: int = 1) -> Iterator[Batch]:
-    """Rows grouped into batches of ``size`` good rows; rows before ``resume_from`` are skipped."""
+    """Rows grouped into batches of ``size`` rows read, good or bad, as the streaming import
+    groups them (so both commit the same events together and checkpoint at the same sizes);
+    rows before ``resume_from`` are skipped."""
     batch = Batch()
     for row in rows:
         if row.line < resume_from:
             continue
         batch.last_line = row.line
-        if row.event is None:
+        item = row.event if row.event is not None else row.record
+        if item is None:
             batch.bad.append((row.line, row.error or "bad row"))
-            continue
-        batch.events.append(row.event)
-        batch.lines.append(row.line)
-        if len(batch.events) >= size:
+        else:
+            batch.events.append(item)
+            batch.lines.append(row.line)
+        if len(batch.events) + len(batch.bad) >= size:
             yield batch
             batch = Batch()
     if batch.events or batch.bad:
@@ -84,19 +87,35 @@ def _init_worker() -> None:
     _worker_ledger.engine.dispose(close=False)
 
 
-def _prepare(events_: list[EventIn], actor: str) -> Prepared:
+def _prepare(items: list[EventIn | dict[str, Any]], actor: str) -> tuple[Prepared, list[int], list[tuple[int, str]]]:
+    """In a worker: CSV columns made events, then ``Ledger.prepare``; returns it, the index of
+    each event given to it, and (index, why) of each row that is not an event."""
     assert _worker_ledger is not None
-    return _worker_ledger.prepare(events_, actor, keep_good=True)
+    good: list[EventIn] = []
+    kept: list[int] = []
+    bad: list[tuple[int, str]] = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            try:
+                item = event_from_mapping(item)
+            except ValueError as exc:  # what read_csv reports for such a row
+                bad.append((i, str(exc)))
+                continue
+        good.append(item)
+        kept.append(i)
+    return _worker_ledger.prepare(good, actor, keep_good=True), kept, bad
 
 
-def _commit(ledger: Ledger, batch: Batch, prepared: Prepared) -> Done:
+def _commit(ledger: Ledger, batch: Batch, prepared: Prepared, kept: list[int], unread: list[tuple[int, str]]) -> Done:
     if prepared.bodies:
         with db.copy_events():
             appended = ledger.commit(prepared, keep_good=True)
     else:
         appended = []
-    bad = batch.bad + [(batch.lines[e["index"]], f"{e['field']}: {e['message']}") for e in prepared.errors]
-    return Done(appended, batch.lines, sorted(bad), batch.last_line + 1)
+    lines = [batch.lines[i] for i in kept]
+    bad = (batch.bad + [(batch.lines[i], why) for i, why in unread]
+           + [(lines[e["index"]], f"{e['field']}: {e['message']}") for e in prepared.errors])
+    return Done(appended, lines, sorted(bad), batch.last_line + 1)
 
 
 def small_ledger(ledger: Ledger) -> bool:
@@ -129,10 +148,10 @@ def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: 
                 pending.append((batch, pool.apply_async(_prepare, (batch.events, actor))))
                 if len(pending) > workers:
                     done, result = pending.popleft()
-                    yield _commit(ledger, done, result.get())
+                    yield _commit(ledger, done, *result.get())
             while pending:
                 done, result = pending.popleft()
-                yield _commit(ledger, done, result.get())
+                yield _commit(ledger, done, *result.get())
     finally:
         _worker_ledger = None
         if rebuild:

@@ -47,7 +47,7 @@ def bulk_import(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: 
 
     with stream, _progress(total, "rows") as bar:
         try:
-            for done in bulk_append(ledger, read_rows(stream, fmt), actor, batch_size=batch_size, workers=workers,
+            for done in bulk_append(ledger, read_rows(stream, fmt, raw=True), actor, batch_size=batch_size, workers=workers,
                                     resume_from=resume_from):
                 for line, why in done.bad:
                     report(line, why)

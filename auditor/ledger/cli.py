@@ -137,18 +137,22 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: b
     def batches() -> Iterator[list[EventIn]]:
         batch: list[EventIn] = []
         batch_lines: list[int] = []
+        read = 0  # rows read into this batch, good or bad: the bulk import groups them the same way
         for row in read_rows(stream, fmt):
             if row.line < resume_from:
                 continue
+            read += 1
             if row.event is None:
                 report(row.line, row.error or "bad row")
-                continue
-            batch.append(row.event)
-            batch_lines.append(row.line)
-            if len(batch) >= batch_size:
-                lines.append(batch_lines)
-                yield batch
-                batch, batch_lines = [], []
+            else:
+                batch.append(row.event)
+                batch_lines.append(row.line)
+            if read >= batch_size:
+                read = 0
+                if batch:
+                    lines.append(batch_lines)
+                    yield batch
+                    batch, batch_lines = [], []
         if batch:
             lines.append(batch_lines)
             yield batch

@@ -138,7 +138,7 @@ def test_bulk_and_streaming_leave_identical_ledgers(ledgers):
     streaming, bulk, erased = ledgers
     data = _csv(erased)
     _stream(streaming, data, 7)
-    done = list(bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", batch_size=7, workers=2))
+    done = list(bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7, workers=2))
     expected = _stored(streaming)
     assert len(expected["ledger_events"]) > 70 and len(expected["ledger_checkpoints"]) > 5
     assert _stored(bulk) == expected
@@ -170,14 +170,14 @@ def test_a_crash_mid_load_leaves_a_ledger_that_verifies_and_the_resume_completes
     bulk._maybe_checkpoint = crash
     done = []
     with pytest.raises(OSError, match="disk gone"):
-        for d in bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", batch_size=7, workers=2):
+        for d in bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7, workers=2):
             done.append(d)
     del bulk._maybe_checkpoint
     assert len(done) == 3  # the fourth batch left nothing
     assert bulk.size() == 2 + sum(len(d.appended) for d in done)
     assert bulk.verify().ok
     assert _index_exists(bulk)  # rebuilt although the load failed
-    list(bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", batch_size=7,
+    list(bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7,
                      resume_from=done[-1].next_line))
     assert _stored(bulk) == _stored(streaming)
     assert bulk.verify().ok
