@@ -154,8 +154,8 @@ def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: 
                 yield _commit(ledger, done, *result.get())
     finally:
         _worker_ledger = None
-        if rebuild:
-            rebuild_events_index(ledger)
+        # Also when this load kept the index: an earlier load killed mid-way may have left it dropped.
+        rebuild_events_index(ledger)
         db.fold_wal(ledger.engine)
 
 
