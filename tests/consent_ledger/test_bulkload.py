@@ -189,3 +189,12 @@ def test_resume_skips_the_lines_before(ledgers):
     done = list(bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", batch_size=4, resume_from=8))
     assert [d.lines for d in done] == [[8, 9, 10, 11]]
     assert bulk.size() == 2 + 4
+
+
+def test_a_load_restores_the_index_a_killed_load_left_dropped(ledgers):
+    _, bulk, _ = ledgers
+    with bulk.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_ledger_events_pseudonym_seq"))
+    data = HEADER + "granted,k@example.org,,email,marketing,,,,,,\n"
+    list(bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", rebuild_index=False))
+    assert _index_exists(bulk) and bulk.verify().ok
