@@ -124,8 +124,13 @@ def _inserts(engine, rows: dict[str, list[tuple]], n: int) -> float:
             for pragma in (f"cache_size=-{SQLITE_CACHE_KIB}", f"wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}"):
                 cur.execute(f"PRAGMA {pragma}")
         raw.commit()
+        # auditor.db's SQLite connections leave BEGIN to SQLAlchemy (the driver autocommits):
+        # without it every row would be its own transaction.
+        begin = "BEGIN" if engine.dialect.name == "sqlite" else None
         t0 = time.perf_counter()
         for i in range(0, n, BATCH):
+            if begin:
+                cur.execute(begin)
             for t, table_rows in rows.items():
                 part = table_rows[i:i + BATCH]
                 if part:
@@ -304,6 +309,8 @@ def bench_states(ledger: Ledger, k: int, runs: int = 3) -> dict:
         times.append(time.perf_counter() - t)
         assert len(got) == len(ps)
         t = time.perf_counter()
+        if kind == "sqlite":  # one transaction, as the driver autocommits on auditor.db's engines
+            conn.execute("BEGIN")
         conn.execute(f"CREATE TEMP TABLE wanted{run} (p TEXT PRIMARY KEY)")
         conn.executemany(f"INSERT INTO wanted{run} VALUES ({q})", [(p,) for p in ps])  # noqa: S608
         conn.execute(f"SELECT s.* FROM wanted{run} w JOIN ledger_states s ON s.pseudonym = w.p "  # noqa: S608
@@ -329,9 +336,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
     parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both",
                         help="where to run every figure (PostgreSQL: a temporary database on the local server)")
+    for name in ("append", "import", "states", "proofs"):
+        parser.add_argument(f"--{name}-size", type=int, help=f"override the {name} size")
     args = parser.parse_args()
     sizes = ({"append": 20000, "import": 50000, "states": 10000, "proofs": 200} if args.quick else
              {"append": 200000, "import": 1000000, "states": 100000, "proofs": 1000})
+    sizes.update({k: v for k in sizes if (v := getattr(args, f"{k}_size")) is not None})
     results = []
     versions = {}
     load_before = os.getloadavg()
@@ -349,7 +359,7 @@ def main() -> None:
                 results.append(bench_states(ledger, sizes["states"]))
                 results.append(bench_verify(ledger))
                 ledger.engine.dispose()
-    print(json.dumps({"bench": "ledger", "quick": args.quick,
+    print(json.dumps({"bench": "ledger", "quick": args.quick, "sizes": sizes,
                       "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                   "engines": versions,
                                   # other work on the machine slows every figure and its baseline alike
