@@ -43,3 +43,14 @@ def test_large_files_go_bulk_on_their_own(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(bulkload, "AUTO_ROWS", 1000)
     out = json.loads(runner.invoke(["ledger", "import", str(path), "--json"]).output)
     assert "mode" not in out and out["imported"] == 9  # the streaming import, below the threshold
+
+
+def test_bulk_import_of_json_lines(runner, tmp_path):
+    path = tmp_path / "consents.jsonl"
+    path.write_text('{"type": "granted", "subject": "j@example.org", "channel": "email", "purpose": "marketing",'
+                    ' "evidence": {"ip": "192.0.2.5"}}\n\n{"type": "granted"}\n', encoding="utf-8")
+    r = runner.invoke(["ledger", "import", str(path), "--bulk", "--json"])
+    out = json.loads(r.output)
+    assert (r.exit_code, out["imported"], [e["line"] for e in out["errors"]]) == (1, 1, [3])
+    history = json.loads(runner.invoke(["ledger", "history", "j@example.org", "--json"]).output)
+    assert "192.0.2.5" in json.dumps(history)
