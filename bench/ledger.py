@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import random
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from auditor.db import make_engine  # noqa: E402
 from auditor.migrations import upgrade  # noqa: E402
+from bench.engines import engines_of, mark, server_version, temp_database  # noqa: E402
 from consent_ledger import EventIn, Evidence, Ledger  # noqa: E402
 from consent_ledger.db import SQLITE_CACHE_KIB, SQLITE_CHECKPOINT_PAGES  # noqa: E402
 
@@ -60,65 +60,86 @@ def _result(metric, value, unit, baseline_what, baseline, ratio, target, met, **
             "ratio": round(ratio, 3), "target": target, "met": bool(met), **extra}
 
 
-def bench_append(folder: Path, n: int) -> dict:
-    """Batched appends through the pipelined API vs executemany of the same rows into bare tables."""
-    ledger = _ledger(f"sqlite:///{folder / 'append.db'}")
-    events = [_event(i) for i in range(n)]
-    batches = [events[i:i + BATCH] for i in range(0, n, BATCH)]
-    t = time.perf_counter()
-    for _ in ledger.append_stream(batches, "bench", keep_good=False):
-        pass
-    elapsed = time.perf_counter() - t
-    rate = n / elapsed
-    src = sqlite3.connect(folder / "append.db")
-    rows = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}  # noqa: S608
-    cols = {t: [r[1] for r in src.execute(f"PRAGMA table_info({t})")] for t in TABLES}
-    marks = ", ".join("?" * len(TABLES))
-    ddl = [sql for (sql,) in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND type IN "  # noqa: S608
-                                         f"('table', 'index') AND tbl_name IN ({marks})", TABLES)]
-    src.close()
-    ledger.engine.dispose()
-    base_all = _inserts(folder / "bare.db", [f"CREATE TABLE {t} ({', '.join(cols[t])})" for t in TABLES], rows, n)
-    base_events = _inserts(folder / "events.db", [f"CREATE TABLE ledger_events ({', '.join(cols['ledger_events'])})"],
-                           {"ledger_events": rows["ledger_events"]}, n)
-    # With the ledger's own keys and indexes: what SQLite itself costs for this layout (random
-    # HMAC keys in three B-trees) before any ledger work. Each batch writes the rows its own events
-    # wrote: tables read back in key order would hand every batch a contiguous key range.
-    first: dict[str, int] = {}
-    for row in rows["ledger_events"]:
-        first.setdefault(row[1], row[0])
-    indexed = _inserts(folder / "indexed.db", ddl, {t: rows[t] if t == "ledger_events" else
-                                                    sorted(rows[t], key=lambda r: first[r[0]]) for t in TABLES}, n)
-    ratio = rate / base_all
-    return _result("append_batched_sqlite", rate, "events/s",
-                   "executemany of the same rows (events, projection, vault) into bare tables", base_all, ratio,
-                   ">= 20000 events/s and ratio >= 0.4", rate >= 20000 and ratio >= 0.4, events=n,
-                   batch=BATCH, events_table_only_baseline=round(base_events),
-                   ratio_to_events_table_only=round(rate / base_events, 3),
-                   indexed_tables_baseline=round(indexed), ratio_to_indexed_tables=round(rate / indexed, 3))
+def _fetch(engine, sql: str) -> list[tuple]:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(sql)
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        raw.close()
 
 
-def _inserts(path: Path, ddl: list[str], rows: dict[str, list[tuple]], n: int) -> float:
-    """Events/s of plain executemany of ``rows`` (per table) in batches of BATCH events, one
-    transaction each, into a new database made by ``ddl`` with the service's pragmas."""
-    db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{SQLITE_CACHE_KIB}",
-                   f"wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}"):
-        db.execute(f"PRAGMA {pragma}")
-    for sql in ddl:
-        db.execute(sql)
-    t0 = time.perf_counter()
-    for i in range(0, n, BATCH):
-        db.execute("BEGIN")
-        for t, table_rows in rows.items():
-            part = table_rows[i:i + BATCH]
-            if part:
-                db.executemany(f"INSERT INTO {t} VALUES ({', '.join('?' * len(part[0]))})",  # noqa: S608
-                               part)
-        db.execute("COMMIT")
-    rate = n / (time.perf_counter() - t0)
-    db.close()
-    return rate
+def bench_append(folder: Path, n: int, kind: str) -> dict:
+    """Batched appends through the pipelined API vs executemany of the same rows, same engine."""
+    with temp_database(kind, folder, "append") as url:
+        ledger = _ledger(url)
+        events = [_event(i) for i in range(n)]
+        batches = [events[i:i + BATCH] for i in range(0, n, BATCH)]
+        t = time.perf_counter()
+        for _ in ledger.append_stream(batches, "bench", keep_good=False):
+            pass
+        elapsed = time.perf_counter() - t
+        del events, batches
+        rate = n / elapsed
+        rows = {t: _fetch(ledger.engine, f"SELECT * FROM {t}" + (" ORDER BY seq" if t == "ledger_events" else ""))  # noqa: S608
+                for t in TABLES}
+        ledger.engine.dispose()
+    with temp_database(kind, folder, "baseline") as url:
+        engine = make_engine(url)
+        upgrade(engine)  # the ledger's own layout: its keys, indexes and triggers
+        with engine.begin() as conn:
+            for t in TABLES:  # the same columns and types, no key or index
+                conn.exec_driver_sql(f"CREATE TABLE bare_{t} AS SELECT * FROM {t} WHERE 1 = 0")  # noqa: S608
+            conn.exec_driver_sql("CREATE TABLE bare_events_only AS SELECT * FROM ledger_events WHERE 1 = 0")
+        base_all = _inserts(engine, {f"bare_{t}": rows[t] for t in TABLES}, n)
+        base_events = _inserts(engine, {"bare_events_only": rows["ledger_events"]}, n)
+        # With the ledger's own keys and indexes: what the engine itself costs for this layout
+        # (random HMAC keys in three B-trees) before any ledger work. Each batch writes the rows
+        # its own events wrote: tables read back in key order would hand every batch a
+        # contiguous key range.
+        first: dict[str, int] = {}
+        for row in rows["ledger_events"]:
+            first.setdefault(row[1], row[0])
+        indexed = _inserts(engine, {t: rows[t] if t == "ledger_events" else
+                                    sorted(rows[t], key=lambda r: first[r[0]]) for t in TABLES}, n)
+        engine.dispose()
+    ratio = rate / indexed
+    return _result(f"append_batched_{kind}", rate, "events/s",
+                   "executemany of the same rows (events, projection, vault) into the ledger's own layout "
+                   "(keys, indexes) on the same engine", indexed, ratio, "ratio >= 0.5", ratio >= 0.5,
+                   engine=kind, events=n, batch=BATCH, bare_tables_baseline=round(base_all),
+                   ratio_to_bare_tables=round(rate / base_all, 3), events_table_only_baseline=round(base_events),
+                   ratio_to_events_table_only=round(rate / base_events, 3))
+
+
+def _inserts(engine, rows: dict[str, list[tuple]], n: int) -> float:
+    """Events/s of plain DBAPI executemany of ``rows`` (per table) in batches of BATCH events,
+    one transaction each, with the service's connection settings."""
+    raw = engine.raw_connection()
+    q = mark(engine)
+    try:
+        cur = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            for pragma in (f"cache_size=-{SQLITE_CACHE_KIB}", f"wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}"):
+                cur.execute(f"PRAGMA {pragma}")
+        raw.commit()
+        # auditor.db's SQLite connections leave BEGIN to SQLAlchemy (the driver autocommits):
+        # without it every row would be its own transaction.
+        begin = "BEGIN" if engine.dialect.name == "sqlite" else None
+        t0 = time.perf_counter()
+        for i in range(0, n, BATCH):
+            if begin:
+                cur.execute(begin)
+            for t, table_rows in rows.items():
+                part = table_rows[i:i + BATCH]
+                if part:
+                    cur.executemany(f"INSERT INTO {t} VALUES ({', '.join([q] * len(part[0]))})",  # noqa: S608
+                                    part)
+            raw.commit()
+        return n / (time.perf_counter() - t0)
+    finally:
+        raw.close()
 
 
 def write_csv(path: Path, n: int) -> None:
@@ -168,29 +189,45 @@ def _peak_rss(args: list[str], env: dict, folder: Path) -> tuple[float, int, sub
     return elapsed, rss, subprocess.CompletedProcess(proc.args, code, proc.stdout, proc.stderr)
 
 
-def bench_import(folder: Path, n: int) -> tuple[dict, Path]:
-    """`auditor ledger import` of an n-row CSV in a child process: peak memory and rate."""
-    path = folder / "consents.csv"
-    write_csv(path, n)
-    env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(folder / "instance"), "PYTHONPATH": str(ROOT)}
-    env.pop("AUDITOR_DATABASE_URL", None)
-    secs, rss, proc = _peak_rss(["-m", "auditor", "ledger", "import", str(path), "--json"], env, folder)
+def bench_import(folder: Path, path: Path, n: int, url: str, instance: Path, bulk: bool = False) -> dict:
+    """`auditor ledger import [--bulk]` of an n-row CSV in a child process: peak memory and rate."""
+    env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(instance), "PYTHONPATH": str(ROOT),
+           "AUDITOR_DATABASE_URL": url}
+    args = ["-m", "auditor", "ledger", "import", str(path), "--json"] + (["--bulk"] if bulk else ["--no-bulk"])
+    secs, rss, proc = _peak_rss(args, env, folder)
     if proc.returncode != 0:
         raise SystemExit(f"import failed ({proc.returncode}): {proc.stderr[-2000:]}")
     out = json.loads(proc.stdout)
     assert out["imported"] == n, out
     _, base_rss, _ = _peak_rss(["-c", _CHILD_BASELINE, str(path)], env, folder)
     mb, base_mb = rss / 2**20, base_rss / 2**20
-    return _result("import_csv_peak_memory", mb, "MB", "a child that loads the same libraries and reads the CSV",
-                   base_mb, mb / base_mb, "<= 300 MB", mb <= 300, rows=n, seconds=round(secs, 1),
-                   rows_per_second=round(n / secs), csv_mb=round(path.stat().st_size / 2**20, 1)), folder / "instance"
+    limit = 400 if bulk else 300
+    return _result("import_csv_bulk_peak_memory" if bulk else "import_csv_peak_memory", mb, "MB",
+                   "a child that loads the same libraries and reads the CSV", base_mb, mb / base_mb,
+                   f"<= {limit} MB", mb <= limit, rows=n, seconds=round(secs, 1), rows_per_second=round(n / secs),
+                   csv_mb=round(path.stat().st_size / 2**20, 1))
 
 
-def _instance_ledger(instance: Path) -> Ledger:
+def bench_imports(folder: Path, n: int, kind: str, url: str, bulk_url: str) -> tuple[list[dict], Path]:
+    """The streaming import and the bulk import of the same CSV, each into a fresh ledger."""
+    path = folder / "consents.csv"
+    if not path.exists():
+        write_csv(path, n)
+    stream = bench_import(folder, path, n, url, folder / f"instance-{kind}")
+    bulk = bench_import(folder, path, n, bulk_url, folder / f"instance-{kind}-bulk", bulk=True)
+    speedup = bulk["rows_per_second"] / stream["rows_per_second"]
+    rate = _result(f"import_csv_bulk_{kind}", bulk["rows_per_second"], "rows/s",
+                   "the streaming import of the same file on the same engine (rows/s)", stream["rows_per_second"],
+                   speedup, ">= 20000 rows/s and >= 3x streaming", bulk["rows_per_second"] >= 20000 and speedup >= 3,
+                   engine=kind, rows=n)
+    return [stream, bulk, rate], folder / f"instance-{kind}-bulk"
+
+
+def _instance_ledger(instance: Path, url: str) -> Ledger:
     from auditor import create_app
     from auditor.ledger.services import get_ledger
 
-    app = create_app({"instance_path": str(instance)})
+    app = create_app({"instance_path": str(instance), "database_url": url})
     return get_ledger(app)
 
 
@@ -222,7 +259,7 @@ def bench_proofs(ledger: Ledger, samples: int) -> dict:
                    path_length=len(doc["audit_path"]))
 
 
-def bench_verify(ledger: Ledger, db_path: Path) -> dict:
+def bench_verify(ledger: Ledger) -> dict:
     """verify() of the whole ledger vs streaming the rows and hashing each event once."""
     import hashlib
 
@@ -230,46 +267,65 @@ def bench_verify(ledger: Ledger, db_path: Path) -> dict:
     report = ledger.verify()
     secs = time.perf_counter() - t
     assert report.ok, report
-    conn = sqlite3.connect(db_path)
-    t = time.perf_counter()
-    for (ev,) in conn.execute("SELECT event FROM ledger_events ORDER BY seq"):
-        hashlib.sha256(b"\x00" + ev.encode()).digest()
-    base = time.perf_counter() - t
-    conn.close()
-    return _result("verify", secs, "s", "streaming every event and hashing it once", base, secs / base,
-                   "<= 30 s at 1,000,000 events", secs <= 30, events=report.size,
+    raw = ledger.engine.raw_connection()
+    postgres = ledger.engine.dialect.name == "postgresql"
+    limit = 60 if postgres else 30
+    try:
+        # A server-side cursor on PostgreSQL: the rows stream instead of filling memory.
+        cur = raw.dbapi_connection.cursor(name="bench_verify") if postgres else raw.cursor()
+        t = time.perf_counter()
+        cur.execute("SELECT event FROM ledger_events ORDER BY seq")
+        for (ev,) in cur:
+            hashlib.sha256(b"\x00" + ev.encode()).digest()
+        base = time.perf_counter() - t
+        cur.close()
+    finally:
+        raw.close()
+    return _result(f"verify_{ledger.engine.dialect.name}", secs, "s", "streaming every event and hashing it once",
+                   base, secs / base, f"<= {limit} s at 1,000,000 events", secs <= limit, events=report.size,
                    checkpoints=report.checkpoints_checked)
 
 
-def bench_states(ledger: Ledger, db_path: Path, k: int, runs: int = 3) -> dict:
+def bench_states(ledger: Ledger, k: int, runs: int = 3) -> dict:
     """current_states of k recipients vs a raw indexed join through a temp table.
 
     Median of ``runs`` draws of k different recipients each, for both (a shared virtual
     machine's timings wander by a fifth from one run to the next).
     """
-    conn = sqlite3.connect(db_path)
-    ledger.current_states([r[0] for r in conn.execute("SELECT pseudonym FROM ledger_states LIMIT 100")],
-                          "email", "marketing")
+    raw = ledger.engine.raw_connection()
+    conn = raw.cursor()
+    q = mark(ledger.engine)
+    kind = ledger.engine.dialect.name
+    limit = 1.5 if kind == "postgresql" else 1
+    conn.execute("SELECT pseudonym FROM ledger_states LIMIT 100")
+    ledger.current_states([r[0] for r in conn.fetchall()], "email", "marketing")
     times, bases = [], []
     for run in range(runs):
-        ps = [r[0] for r in conn.execute("SELECT pseudonym FROM ledger_states ORDER BY random() LIMIT ?", (k,))]
+        conn.execute(f"SELECT pseudonym FROM ledger_states ORDER BY random() LIMIT {q}", (k,))  # noqa: S608
+        ps = [r[0] for r in conn.fetchall()]
+        raw.commit()
         t = time.perf_counter()
         got = ledger.current_states(ps, "email", "marketing")
         times.append(time.perf_counter() - t)
         assert len(got) == len(ps)
         t = time.perf_counter()
+        if kind == "sqlite":  # one transaction, as the driver autocommits on auditor.db's engines
+            conn.execute("BEGIN")
         conn.execute(f"CREATE TEMP TABLE wanted{run} (p TEXT PRIMARY KEY)")
-        conn.executemany(f"INSERT INTO wanted{run} VALUES (?)", ((p,) for p in ps))  # noqa: S608
-        rows = conn.execute(f"SELECT s.* FROM wanted{run} w JOIN ledger_states s ON s.pseudonym = w.p "  # noqa: S608
-                            "AND s.channel = 'email' AND s.purpose = 'marketing'").fetchall()
+        conn.executemany(f"INSERT INTO wanted{run} VALUES ({q})", [(p,) for p in ps])  # noqa: S608
+        conn.execute(f"SELECT s.* FROM wanted{run} w JOIN ledger_states s ON s.pseudonym = w.p "  # noqa: S608
+                     "AND s.channel = 'email' AND s.purpose = 'marketing'")
+        rows = conn.fetchall()
         bases.append(time.perf_counter() - t)
+        raw.commit()
         assert len(rows) == len(ps)
         del got, rows
-    conn.close()
+    raw.close()
     secs, base = statistics.median(times), statistics.median(bases)
     ratio = secs / base
-    return _result("current_states", secs, "s", "raw sqlite3 temp-table join on the primary key", base, ratio,
-                   "<= 1 s for 100,000 recipients and <= 3x baseline", secs <= 1 and ratio <= 3, recipients=k,
+    return _result(f"current_states_{kind}", secs, "s", "raw temp-table join on the primary key, same engine", base,
+                   ratio, f"<= {limit} s for 100,000 recipients and <= 3x baseline", secs <= limit and ratio <= 3,
+                   recipients=k,
                    ledger_events=ledger.size(), runs=[round(x, 3) for x in times],
                    baseline_runs=[round(x, 3) for x in bases])
 
@@ -278,26 +334,34 @@ def main() -> None:
     """Run every benchmark and print the JSON document."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
+    parser.add_argument("--engine", choices=("sqlite", "postgres", "both"), default="both",
+                        help="where to run every figure (PostgreSQL: a temporary database on the local server)")
+    for name in ("append", "import", "states", "proofs"):
+        parser.add_argument(f"--{name}-size", type=int, help=f"override the {name} size")
     args = parser.parse_args()
     sizes = ({"append": 20000, "import": 50000, "states": 10000, "proofs": 200} if args.quick else
              {"append": 200000, "import": 1000000, "states": 100000, "proofs": 1000})
+    sizes.update({k: v for k in sizes if (v := getattr(args, f"{k}_size")) is not None})
     results = []
+    versions = {}
     load_before = os.getloadavg()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
         folder = Path(tmp)
-        results.append(bench_append(folder, sizes["append"]))
-        imported, instance = bench_import(folder, sizes["import"])
-        results.append(imported)
-        ledger = _instance_ledger(instance)
-        db_path = instance / "auditor.db"
-        results.append(bench_proofs(ledger, sizes["proofs"]))
-        results.append(bench_states(ledger, db_path, sizes["states"]))
-        results.append(bench_verify(ledger, db_path))
-        ledger.engine.dispose()
-    print(json.dumps({"bench": "ledger", "quick": args.quick,
+        for kind in engines_of(args.engine):
+            results.append(bench_append(folder, sizes["append"], kind))
+            with temp_database(kind, folder, "import") as url, temp_database(kind, folder, "bulk") as bulk_url:
+                versions[kind] = server_version(url)
+                imported, instance = bench_imports(folder, sizes["import"], kind, url, bulk_url)
+                results.extend(imported)
+                ledger = _instance_ledger(instance, bulk_url)
+                results.append(bench_proofs(ledger, sizes["proofs"]))
+                results.append(bench_states(ledger, sizes["states"]))
+                results.append(bench_verify(ledger))
+                ledger.engine.dispose()
+    print(json.dumps({"bench": "ledger", "quick": args.quick, "sizes": sizes,
                       "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                  "sqlite": sqlite3.sqlite_version,
+                                  "engines": versions,
                                   # other work on the machine slows every figure and its baseline alike
                                   "load_average_before": [round(x, 1) for x in load_before],
                                   "load_average_after": [round(x, 1) for x in os.getloadavg()]},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +57,19 @@ def fold_wal(engine: sa.engine.Engine) -> None:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
+_COPY: ContextVar[bool] = ContextVar("ledger_copy", default=False)
+
+
+@contextmanager
+def copy_events() -> Iterator[None]:
+    """Within the block, plain inserts on PostgreSQL go in with COPY (the bulk import)."""
+    token = _COPY.set(True)
+    try:
+        yield
+    finally:
+        _COPY.reset(token)
+
+
 def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple],
                 conflict: str = "") -> None:
     """Plain executemany on the DBAPI cursor: no per-row SQLAlchemy processing (the hot path).
@@ -63,10 +78,34 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list
     """
     if not rows:
         return
+    if _COPY.get() and conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, columns, rows, conflict)
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names are our constants
            f"VALUES ({', '.join([mark] * len(columns))}) {conflict}")
     conn.exec_driver_sql(sql, rows)
+
+
+def _copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple], conflict: str) -> None:
+    """COPY the rows in; with an ON CONFLICT clause, through a temporary table and one
+    INSERT ... SELECT, which applies the clause as the row-by-row statement would (the rows of
+    one call have distinct keys, as ON CONFLICT DO UPDATE requires)."""
+    names = ", ".join(columns)
+    target = table if not conflict else f"bulk_stage_{table}"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if conflict:
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} "  # noqa: S608 - names are our constants
+                           f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:  # noqa: S608
+            for row in rows:
+                copy.write_row(row)
+        if conflict:
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} {conflict}")  # noqa: S608
+            cursor.execute(f"TRUNCATE {target}")
+    finally:
+        cursor.close()
 
 
 def select_in(conn: Connection, sql: str, values: Sequence[Any], params: tuple = ()) -> list[tuple]:

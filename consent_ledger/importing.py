@@ -30,6 +30,7 @@ class Row:
     line: int
     event: EventIn | None
     error: str | None = None
+    record: dict[str, Any] | None = None  # read_csv(raw=True): the columns, not yet an event
 
 
 def _flag(value: Any, name: str) -> bool | None:
@@ -67,8 +68,12 @@ def event_from_mapping(data: dict[str, Any]) -> EventIn:
     return EventIn(**fields, evidence=evidence)
 
 
-def read_csv(stream: IO[str]) -> Iterator[Row]:
-    """Rows of a CSV file with a header of COLUMNS (any order, any subset with the required)."""
+def read_csv(stream: IO[str], raw: bool = False) -> Iterator[Row]:
+    """Rows of a CSV file with a header of COLUMNS (any order, any subset with the required).
+
+    ``raw``: each good row carries its ``record`` for ``event_from_mapping`` (the bulk import
+    does that in its worker processes).
+    """
     reader = csv.DictReader(stream)
     try:
         header = reader.fieldnames
@@ -95,6 +100,9 @@ def read_csv(stream: IO[str]) -> Iterator[Row]:
         line = reader.line_num
         if None in record:
             yield Row(line, None, "more fields than the header has")
+            continue
+        if raw:
+            yield Row(line, None, record=record)
             continue
         try:
             yield Row(line, event_from_mapping(record))
@@ -125,10 +133,10 @@ def read_jsonl(stream: IO[str]) -> Iterator[Row]:
             yield Row(line, None, str(exc))
 
 
-def read_rows(stream: IO[str], fmt: str) -> Iterator[Row]:
-    """Rows of ``stream`` in ``csv`` or ``jsonl`` format."""
+def read_rows(stream: IO[str], fmt: str, raw: bool = False) -> Iterator[Row]:
+    """Rows of ``stream`` in ``csv`` or ``jsonl`` format (``raw``: see read_csv)."""
     if fmt == "csv":
-        return read_csv(stream)
+        return read_csv(stream, raw)
     if fmt == "jsonl":
         return read_jsonl(stream)
     raise UnusableInput(f"unknown format {fmt!r}")

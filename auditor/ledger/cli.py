@@ -95,8 +95,14 @@ def append_cmd(type_: str, subject: str | None, pseudonym: str | None, actor: st
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="default: by the file extension")
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 50000))
 @click.option("--actor", default="cli:import", show_default=True)
+@click.option("--bulk/--no-bulk", default=None,
+              help="prepare in worker processes, one writer (default: from 100,000 rows on)")
+@click.option("--workers", type=click.IntRange(1, 64), help="--bulk: preparing processes (default: up to 2)")
+@click.option("--resume-from", "resume_from", default=1, type=click.IntRange(1),
+              help="skip the file's lines before this one (the line an interrupted import reported)")
 @click.option("--json", "as_json", is_flag=True)
-def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json: bool) -> None:
+def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: bool | None, workers: int | None,
+               resume_from: int, as_json: bool) -> None:
     """Import consent events from CSV or JSON Lines; bad rows are reported, good rows kept.
 
     Exit 0 when every row was imported, 1 when some rows were bad (the rest are in the
@@ -106,6 +112,12 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
 
     from consent_ledger.importing import UnusableInput, read_rows
     from consent_ledger.textfile import UndecodableFile, open_text
+
+    if bulk is not False:
+        from auditor.ledger.bulk_cli import bulk_import
+
+        if bulk_import(file, fmt, batch_size, actor, bulk, workers, resume_from, as_json):
+            return
 
     fmt = fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson") else "csv")
     try:
@@ -140,19 +152,25 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, as_json
     def batches() -> Iterator[list[EventIn]]:
         batch: list[EventIn] = []
         batch_lines: list[int] = []
+        read = 0  # rows read into this batch, good or bad: the bulk import groups them the same way
         for row in read_rows(stream, fmt):
+            if row.line < resume_from:
+                continue
+            read += 1
             if row.event is None:
                 report(row.line, row.error or "bad row")
                 # Rows before the first event still in flight can no longer turn out bad.
                 flush(min(batch_lines[0] if batch_lines else row.line + 1,
                           lines[0][0] if lines else row.line + 1) - 1)
-                continue
-            batch.append(row.event)
-            batch_lines.append(row.line)
-            if len(batch) >= batch_size:
-                lines.append(batch_lines)
-                yield batch
-                batch, batch_lines = [], []
+            else:
+                batch.append(row.event)
+                batch_lines.append(row.line)
+            if read >= batch_size:
+                read = 0
+                if batch:
+                    lines.append(batch_lines)
+                    yield batch
+                    batch, batch_lines = [], []
         if batch:
             lines.append(batch_lines)
             yield batch

@@ -1,0 +1,200 @@
+"""The bulk import leaves byte for byte what the streaming import leaves, and survives a crash."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from auditor.db import make_engine
+from auditor.migrations import upgrade
+from consent_ledger import Ledger
+from consent_ledger import ledger as ledger_module
+from consent_ledger.bulkload import batches, bulk_append
+from consent_ledger.importing import read_rows
+from tests.conftest import _pg_admin, _url_for
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+HEADER = "type,subject,pseudonym,channel,purpose,ip,user_agent,source_url,separate_document,claimed_at,reason\n"
+
+
+def _csv(erased: str) -> str:
+    """Grants with personal evidence, repeats across batches, withdrawals, bad and refused rows."""
+    lines = [HEADER]
+    for i in range(60):
+        lines.append(f"granted,user{i}@example.org,,email,marketing,198.51.100.{i},UA {i},"
+                     f"https://shop.example/f,true,2026-11-{i % 28 + 1:02d}T10:00:00Z,\n")
+        if i % 9 == 4:
+            lines.append("granted,not-an-address,,email,marketing,,,,,,\n")  # bad: the address
+        if i % 11 == 7:
+            lines.append(f"confirmed,user{i}@example.org,,email,marketing,,,,maybe,,\n")  # bad: the flag
+        if i % 7 == 3:  # the same subject again, usually in a later batch
+            lines.append(f"withdrawn,user{i // 2}@example.org,,email,*,198.51.100.9,,,,,"
+                         f"\"asked by phone, ticket {i}\"\n")
+    lines.append(f"granted,{erased},,email,marketing,,,,,2026-10-01T10:00:00Z,\n")  # refused: before erasure
+    lines.append("granted,,%s,sms,marketing,203.0.113.1,,,,,\n" % ("ab" * 32))  # by pseudonym, sealed
+    lines.append("confirmed,user1@example.org,,email,marketing,,,,,,\n")
+    return "".join(lines)
+
+
+def _digest(*parts: bytes | str) -> bytes:
+    return hashlib.sha256(b"|".join(p.encode() if isinstance(p, str) else p for p in parts)).digest()
+
+
+@pytest.fixture
+def pinned_randomness(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subject keys and nonces derived from their inputs: the only randomness in an append, so
+    two ledgers built from the same file can be compared byte for byte."""
+
+    def seal_identifier(key: bytes, p: str, identifier: str) -> bytes:
+        nonce = _digest(b"i", key, p, identifier)[:12]
+        return nonce + AESGCM(key).encrypt(nonce, identifier.encode(), p.encode())
+
+    def new_subject(kek: AESGCM, p: str, identifier: str | None) -> tuple[bytes, bytes, bytes]:
+        key, nonce = _digest(b"k", p), _digest(b"n", p)[:12]
+        sealed = b"" if identifier is None else seal_identifier(key, p, identifier)
+        return key, nonce + kek.encrypt(nonce, key, p.encode()), sealed
+
+    def seal_personal(key: bytes, p: str, plaintext: bytes) -> str:
+        nonce = _digest(b"p", key, p, plaintext)[:12]
+        return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, b"personal:" + p.encode())).decode()
+
+    for name, fn in (("seal_identifier", seal_identifier), ("new_subject", new_subject),
+                     ("seal_personal", seal_personal)):
+        monkeypatch.setattr(ledger_module, name, fn)
+
+
+@pytest.fixture
+def two_engines(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
+    """The test's fresh database and a second fresh one on the same engine kind."""
+    if db_url.startswith("sqlite"):
+        other = f"sqlite:///{tmp_path / 'other.db'}"
+        engine = make_engine(other)
+        upgrade(engine)
+        engine.dispose()
+        dropper: Callable[[], None] = lambda: None  # noqa: E731
+    else:
+        admin = _pg_admin()
+        name = f"auditor_t_{os.getpid()}_{os.urandom(4).hex()}"
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"'))
+        other = _url_for(name)
+
+        def dropper() -> None:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    a, b = make_engine(db_url), make_engine(other)
+    yield a, b
+    a.dispose()
+    b.dispose()
+    dropper()
+
+
+@pytest.fixture
+def ledgers(two_engines: tuple[Engine, Engine], pinned_randomness: None) -> tuple[Ledger, Ledger, str]:
+    """Two ledgers with the same keys and clock, each holding the same erased subject."""
+    ledger_key, signing = os.urandom(32), Ed25519PrivateKey.generate()
+    made = [Ledger(e, ledger_key, signing, checkpoint_every_events=10, clock=lambda: NOW) for e in two_engines]
+    erased = "gone@example.org"
+    for lg in made:
+        lg.append(list(r.event for r in read_rows(io.StringIO(
+            HEADER + f"granted,{erased},,email,marketing,,,,,2026-09-01T10:00:00Z,\n"), "csv")), "setup")
+        lg.erase(erased, "setup")
+    return made[0], made[1], erased
+
+
+def _stream(ledger: Ledger, data: str, size: int) -> None:
+    groups = [b.events for b in batches(read_rows(io.StringIO(data), "csv"), size)]
+    for _ in ledger.append_stream(groups, "import", keep_good=True):
+        pass
+
+
+def _stored(ledger: Ledger) -> dict[str, list[tuple]]:
+    out = {}
+    with ledger.engine.connect() as conn:
+        for table, order in (("ledger_events", "seq"), ("ledger_states", "pseudonym, channel, purpose"),
+                             ("ledger_vault", "pseudonym"), ("ledger_checkpoints", "id")):
+            out[table] = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                          for row in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))]  # noqa: S608
+    return out
+
+
+def _index_exists(ledger: Ledger) -> bool:
+    return "ix_ledger_events_pseudonym_seq" in {i["name"] for i in inspect(ledger.engine).get_indexes("ledger_events")}
+
+
+def test_bulk_and_streaming_leave_identical_ledgers(ledgers):
+    streaming, bulk, erased = ledgers
+    data = _csv(erased)
+    _stream(streaming, data, 7)
+    done = list(bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7, workers=2))
+    expected = _stored(streaming)
+    assert len(expected["ledger_events"]) > 70 and len(expected["ledger_checkpoints"]) > 5
+    assert _stored(bulk) == expected
+    assert bulk.latest_checkpoint() == streaming.latest_checkpoint()
+    assert bulk.consistency_proof(1, bulk.size()) == streaming.consistency_proof(1, streaming.size())
+    bad = sorted(line for d in done for line, _ in d.bad)
+    assert len(bad) == 7 + 5 + 1  # bad addresses, bad flags, the grant claimed before the erasure
+    refused = [why for d in done for _, why in d.bad if "claimed_at" in why]
+    assert len(refused) == 1
+    assert done[-1].next_line == data.count("\n") + 1
+    assert bulk.verify().ok and _index_exists(bulk)
+    # The personal evidence sealed by the workers opens under the subject's key.
+    p = bulk.pseudonym_of("user3@example.org")
+    assert bulk.history(p)[0]["evidence"]["ip"] == "198.51.100.3"
+
+
+def test_a_crash_mid_load_leaves_a_ledger_that_verifies_and_the_resume_completes_it(ledgers):
+    streaming, bulk, erased = ledgers
+    data = _csv(erased)
+    _stream(streaming, data, 7)
+    real, calls = bulk._maybe_checkpoint, []
+
+    def crash(*args):  # inside the batch's transaction, after its rows were written
+        calls.append(1)
+        if len(calls) == 4:
+            raise OSError("disk gone")
+        return real(*args)
+
+    bulk._maybe_checkpoint = crash
+    done = []
+    with pytest.raises(OSError, match="disk gone"):
+        for d in bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7, workers=2):
+            done.append(d)
+    del bulk._maybe_checkpoint
+    assert len(done) == 3  # the fourth batch left nothing
+    assert bulk.size() == 2 + sum(len(d.appended) for d in done)
+    assert bulk.verify().ok
+    assert _index_exists(bulk)  # rebuilt although the load failed
+    list(bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7,
+                     resume_from=done[-1].next_line))
+    assert _stored(bulk) == _stored(streaming)
+    assert bulk.verify().ok
+
+
+def test_resume_skips_the_lines_before(ledgers):
+    _, bulk, _ = ledgers
+    data = HEADER + "".join(f"granted,r{i}@example.org,,email,marketing,,,,,,\n" for i in range(10))
+    done = list(bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", batch_size=4, resume_from=8))
+    assert [d.lines for d in done] == [[8, 9, 10, 11]]
+    assert bulk.size() == 2 + 4
+
+
+def test_a_load_restores_the_index_a_killed_load_left_dropped(ledgers):
+    _, bulk, _ = ledgers
+    with bulk.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_ledger_events_pseudonym_seq"))
+    data = HEADER + "granted,k@example.org,,email,marketing,,,,,,\n"
+    list(bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", rebuild_index=False))
+    assert _index_exists(bulk) and bulk.verify().ok
