@@ -27,6 +27,7 @@ ROUTE_MODULES = (
     "auditor.reports_views",
     "auditor.integrations.api",
     "auditor.integrations.hooks",
+    "auditor.delivery.api",
 )
 
 

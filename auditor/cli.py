@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "auditor.reports_cli",
     "auditor.backup",
     "auditor.integrations.cli",
+    "auditor.delivery.cli",
 )
 
 

@@ -114,6 +114,12 @@ _RULES: list[tuple[str, str, str, str, str, str]] = [
     ("bulk", "BULK-SPAM-RATE", "warn", "Reported spam rate too high", "Слишком высокая доля жалоб на спам", "Gmail Postmaster guidance"),
     ("channel", "SMS-QUIET-HOURS", "warn", "Advertising SMS outside 09:00-21:00 local time", "Рекламное SMS вне 09:00-21:00 по времени получателя", "operator practice; configurable"),
     ("delivery", "DELIVERY-HARD-BOUNCE", "block", "The address hard-bounced", "Адрес вернул постоянную ошибку доставки (hard bounce)", "RFC 3463 (5.x.x status); Gmail / Yahoo bulk sender rules (list hygiene)"),
+    ("delivery", "DELIVERY-AFTER-WITHDRAWAL", "block", "Delivered after the person withdrew consent", "Доставлено после отзыва согласия", "38-FZ art. 18 p. 1 (stop immediately); Gmail / Yahoo rules (within 2 days); GDPR art. 21(3)"),
+    ("delivery", "SLA-DELIVERY-RATE", "warn", "Delivery rate under the contractor's SLA", "Доля доставленных ниже SLA подрядчика", "the organisation's contract"),
+    ("delivery", "SLA-BOUNCE-RATE", "warn", "Bounce rate over the contractor's SLA", "Доля отказов выше SLA подрядчика", "the organisation's contract"),
+    ("delivery", "SLA-COMPLAINT-RATE", "warn", "Complaint rate over the contractor's SLA", "Доля жалоб выше SLA подрядчика", "the organisation's contract; Gmail Postmaster (0.1% / 0.3%)"),
+    ("delivery", "SLA-UNSUBSCRIBE-LATENCY", "warn", "An unsubscribe was honoured later than the SLA", "Отписка исполнена позже срока SLA", "the contract; RFC 8058; Gmail / Yahoo rules"),
+    ("delivery", "SLA-REPORT-LATE", "info", "Delivery events arrived later than the SLA allows", "События доставки поступили позже срока SLA", "the contract"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.

@@ -77,6 +77,13 @@ class Stats(_Strict):
                                                     description="worst delay from an unsubscribe to its suppression")
 
 
+class Esp(_Strict):
+    """Which integration sends the campaign and its id there (links Mailchimp-style events)."""
+
+    integration: str = Field(min_length=1, max_length=100)
+    campaign_ref: str | None = Field(None, min_length=1, max_length=200)
+
+
 class CampaignDocument(Body):
     """A campaign as submitted (unknown fields at any level are refused)."""
 
@@ -93,6 +100,7 @@ class CampaignDocument(Body):
     recipients: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
     scheduled_at: datetime | None = None
     stats: Stats | None = None
+    esp: Esp | None = None
 
 
 class ConsentCoverage(BaseModel):

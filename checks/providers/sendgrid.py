@@ -86,7 +86,9 @@ def parse(body: bytes) -> list[ProviderEvent]:
             raise PayloadError(f"event {i}: needs 'email' and 'event'")
         custom = ev.get("custom_args") if isinstance(ev.get("custom_args"), dict) else {}
         out.append(ProviderEvent(
-            kind=_kind(ev), provider_type=name, recipient=email.strip(),
+            kind=_kind(ev), recipient=email.strip(),
+            # Apple Mail Privacy Protection prefetches images: SendGrid flags those opens (delivery KPIs).
+            provider_type="machine_open" if name == "open" and ev.get("sg_machine_open") is True else name,
             event_id=event_id(ev.get("sg_event_id"), ev),
             occurred_at=unix_time(ev.get("timestamp"), f"event {i}: timestamp"),
             campaign_id=campaign_number(ev.get("auditor_campaign", custom.get("auditor_campaign"))),
