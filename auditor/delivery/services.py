@@ -237,3 +237,48 @@ def _parse(ts: Any) -> datetime:
     if isinstance(ts, str):
         ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+# --- the sending domain's measured spam rate (BULK-SPAM-RATE) --------------------------------------
+
+MEASURE_DAYS = 30
+
+
+def domain_spam_rate(session: Session, domain: str, now: datetime) -> dict[str, Any] | None:
+    """Complaints (people) over delivered (messages) of the domain's campaigns over the last 30 days."""
+    from auditor.campaigns.models import Campaign
+
+    ids, refs = [], []
+    for cid, doc in session.execute(sa.select(Campaign.id, Campaign.document).where(Campaign.channel == "email")):
+        if ((doc or {}).get("sender") or {}).get("domain") == domain:
+            ids.append(cid)
+            esp = doc.get("esp") or {}
+            if esp.get("integration") and esp.get("campaign_ref"):
+                refs.append((esp["integration"], esp["campaign_ref"]))
+    if not ids:
+        return None
+    lo = now - timedelta(days=MEASURE_DAYS)
+    linked = [E.c.campaign_id.in_(ids)]
+    if refs:
+        names = dict(session.execute(sa.select(Integration.name, Integration.id)
+                                     .where(Integration.name.in_({r[0] for r in refs}))).all())
+        linked += [sa.and_(E.c.integration_id == names[n], E.c.esp_campaign == ref) for n, ref in refs if n in names]
+    row = session.execute(sa.select(*_count_columns(False)).where(
+        sa.or_(*linked), E.c.event_at >= lo, E.c.event_at <= now)).mappings().one()
+    delivered, complaints = int(row["delivered"] or 0), int(row["complaints"] or 0)
+    if not delivered:
+        return None
+    return {"rate": round(complaints / delivered, 6), "source": "delivery events", "complaints": complaints,
+            "delivered": delivered, "start": lo.date().isoformat(), "end": now.date().isoformat()}
+
+
+def measured_spam_rate(app: Any, doc: Any) -> Any:
+    """The facts' measured rate for an email campaign whose document gives no spam rate, else None."""
+    from auditor.services import services
+    from checks.rules.facts import MeasuredSpamRate
+
+    if doc.channel != "email" or (doc.stats is not None and doc.stats.spam_rate is not None):
+        return None
+    with services(app).sessions() as s:
+        found = domain_spam_rate(s, doc.sender.domain, datetime.now(UTC))
+    return MeasuredSpamRate(**found) if found else None

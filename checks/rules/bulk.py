@@ -66,9 +66,20 @@ def latency(ctx: CampaignContext) -> Hit | None:
 def spam_rate(ctx: CampaignContext) -> Hit | None:
     """Reported spam rate under the policy's thresholds (silent until measured)."""
     rate = ctx.facts.stats.spam_rate if ctx.facts.stats else None
+    measured = ctx.facts.measured_spam_rate if rate is None else None
+    if measured is not None:  # the domain's complaints over delivered, last 30 days (docs/delivery.md)
+        rate = measured.rate
     limits = ctx.policy.spam_rate
     if rate is None or rate <= limits.warn:
         return None
     sev = "block" if rate > limits.block else "warn"
-    return Hit(f"reported spam rate {rate:.2%} is over {(limits.block if sev == 'block' else limits.warn):.2%}",
-               {"rate": rate, "warn": limits.warn, "block": limits.block}, severity=sev)
+    limit = limits.block if sev == "block" else limits.warn
+    if measured is None:
+        return Hit(f"reported spam rate {rate:.2%} is over {limit:.2%}",
+                   {"rate": rate, "warn": limits.warn, "block": limits.block, "source": "campaign stats"},
+                   severity=sev)
+    from checks.i18n import msg
+
+    return Hit(msg("measured spam rate {rate} ({source}, {start} to {end}) is over {limit}", rate=f"{rate:.2%}",
+                   source=measured.source, start=measured.start, end=measured.end, limit=f"{limit:.2%}"),
+               {"rate": rate, "warn": limits.warn, "block": limits.block, **measured.model_dump()}, severity=sev)
