@@ -23,6 +23,7 @@ ROUTE_MODULES = (
     "auditor.messages.api",
     "auditor.public",
     "auditor.ui.integrations",  # adds routes to the ui blueprint: before it is registered
+    "auditor.ui.delivery",  # the same
     "auditor.ui",
     "auditor.reports_views",
     "auditor.integrations.api",

@@ -145,10 +145,10 @@ def after_withdrawal(deliveries: Iterable[Delivery], history: Mapping[str, list[
     for d, m in worst.values():
         late = d.delivered_at - m.recorded_at
         out.append(finding("DELIVERY-AFTER-WITHDRAWAL", msg(
-            "delivered through {integration} at {delivered} although the withdrawal was recorded at {withdrawn} "
-            "(ledger seq {seq}), {hours} h before", integration=d.integration,
+            "delivered through {integration} at {delivered}, {minutes} min after the withdrawal was recorded "
+            "at {withdrawn} (ledger seq {seq})", integration=d.integration,
             delivered=d.delivered_at.isoformat(), withdrawn=m.recorded_at.isoformat(), seq=m.seq,
-            hours=f"{late.total_seconds() / 3600:.1f}"), subject=f"recipient:{d.pseudonym}",
+            minutes=f"{late.total_seconds() / 60:.0f}"), subject=f"recipient:{d.pseudonym}",
             evidence={"pseudonym": d.pseudonym, "withdrawal_seq": m.seq, "withdrawal_type": m.type,
                       "withdrawn_at": m.recorded_at.isoformat(),
                       "inclusion_proof": f"/api/v1/ledger/proof/inclusion?seq={m.seq}",
