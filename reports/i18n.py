@@ -169,6 +169,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "date": ("Date", "Дата"),
     "from_date": ("From", "С"),
     "to_date": ("To", "По"),
+    # the period report's delivery section (auditor/delivery)
+    "delivery": ("Delivery and contractor SLAs", "Доставка и SLA подрядчиков"),
+    "integration": ("Integration", "Интеграция"),
+    "kpi_sent": ("Sent (messages)", "Отправлено (сообщений)"),
+    "kpi_delivered": ("Delivered", "Доставлено"),
+    "kpi_bounced": ("Bounced (hard / soft)", "Отказы (постоянные / временные)"),
+    "kpi_complaints": ("Complaints (people)", "Жалобы (людей)"),
+    "kpi_unsubscribes": ("Unsubscribes (people)", "Отписки (людей)"),
+    "kpi_delivery_rate": ("Delivery rate", "Доля доставленных"),
+    "kpi_bounce_rate": ("Bounce rate", "Доля отказов"),
+    "kpi_complaint_rate": ("Complaint rate", "Доля жалоб"),
+    "kpi_delivery_time": ("Submission to delivery, p50 / p95", "От передачи до доставки, p50 / p95"),
+    "kpi_delivered_per_day": ("Delivered per day", "Доставлено по дням"),
+    "sla_breaches": ("SLA breaches and mail after a withdrawal", "Нарушения SLA и письма после отзыва согласия"),
+    "no_breaches": ("No breaches in this period.", "Нарушений за период нет."),
+    "no_delivery_events": ("No delivery events in this period.", "Событий доставки за период нет."),
 }
 
 
