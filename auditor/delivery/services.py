@@ -41,28 +41,57 @@ def _day(session: Session, col: Any) -> Any:
     return sa.func.to_char(sa.func.timezone("UTC", col), "YYYY-MM-DD")
 
 
-def _message_key(per_campaign: bool) -> Any:
+def _message_cols(per_campaign: bool) -> list[Any]:
+    """What names one message besides the person: nothing per campaign, else the ESP's id."""
     if per_campaign:
-        return E.c.recipient_pseudonym
+        return []
     # SendGrid names the message (sg_message_id) or single send; the others their campaign / job.
-    ref = sa.func.coalesce(E.c.esp_campaign, sa.cast(E.c.campaign_id, sa.String), "")
-    return E.c.recipient_pseudonym + "|" + ref
+    return [sa.func.coalesce(E.c.esp_campaign, sa.cast(E.c.campaign_id, sa.String), "").label("ref")]
 
 
-def _count_columns(per_campaign: bool) -> list[Any]:
-    key, who = _message_key(per_campaign), E.c.recipient_pseudonym
+def _flag(cond: Any, name: str) -> Any:
+    return sa.func.max(sa.case((cond, 1), else_=0)).label(name)
 
-    def distinct(what: Any, kinds: tuple[str, ...], name: str, extra: Any = None) -> Any:
-        cond = E.c.kind.in_(kinds) if extra is None else sa.and_(E.c.kind.in_(kinds), extra)
-        return sa.func.count(sa.distinct(sa.case((cond, what)))).label(name)
 
-    return [distinct(key, kpi.SENT_KINDS, "sent"), distinct(key, ("delivered",), "delivered"),
-            distinct(key, ("hard_bounce",), "bounced_hard"), distinct(key, ("soft_bounce",), "bounced_soft"),
-            distinct(key, ("deferred",), "deferred"), distinct(key, ("dropped",), "dropped"),
-            distinct(who, ("complaint",), "complaints"), distinct(who, kpi.UNSUBSCRIBE_KINDS, "unsubscribes"),
-            distinct(who, ("opened",), "opened"), distinct(who, ("clicked",), "clicked"),
-            distinct(who, ("opened",), "opened_by_machine", E.c.provider_type.in_(kpi.MACHINE_OPEN_TYPES)),
-            sa.func.min(E.c.event_at).label("first_event_at"), sa.func.max(E.c.event_at).label("last_event_at")]
+MESSAGE_FLAGS = ("sent", "delivered", "bounced_hard", "bounced_soft", "deferred", "dropped")
+PERSON_FLAGS = ("complaints", "unsubscribes", "opened", "clicked", "opened_by_machine")
+
+
+def _per_message(session: Session, where: Any, per_campaign: bool, day: Any = None) -> Any:
+    """One row per message (and day): flags of what happened to it, its first submission and delivery."""
+    secs = _secs(session, E.c.event_at)
+    keys = [E.c.recipient_pseudonym.label("who"), *_message_cols(per_campaign)]
+    if day is not None:
+        keys.insert(0, day.label("day"))
+    kind = E.c.kind
+    cols = [_flag(kind.in_(kpi.SENT_KINDS), "sent"), _flag(kind == "delivered", "delivered"),
+            _flag(kind == "hard_bounce", "bounced_hard"), _flag(kind == "soft_bounce", "bounced_soft"),
+            _flag(kind == "deferred", "deferred"), _flag(kind == "dropped", "dropped"),
+            _flag(kind == "complaint", "complaints"), _flag(kind.in_(kpi.UNSUBSCRIBE_KINDS), "unsubscribes"),
+            _flag(kind == "opened", "opened"), _flag(kind == "clicked", "clicked"),
+            _flag(sa.and_(kind == "opened", E.c.provider_type.in_(kpi.MACHINE_OPEN_TYPES)), "opened_by_machine"),
+            sa.func.min(E.c.event_at).label("first_event_at"), sa.func.max(E.c.event_at).label("last_event_at"),
+            sa.func.min(sa.case((kind.in_(kpi.SUBMITTED_KINDS), secs))).label("s"),
+            sa.func.min(sa.case((kind == "delivered", secs))).label("d")]
+    return sa.select(*keys, *cols).where(where).group_by(*keys).subquery("m")
+
+
+def _figures_rows(session: Session, where: Any, per_campaign: bool, by_day: bool = False) -> list[Any]:
+    """Counts per scope (or per day): messages summed, people counted once (three nested GROUP BYs)."""
+    m = _per_message(session, where, per_campaign, _day(session, E.c.event_at) if by_day else None)
+    pkeys = [m.c.day, m.c.who] if by_day else [m.c.who]
+    person = (sa.select(*pkeys, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS),
+                        *(sa.func.max(m.c[n]).label(n) for n in PERSON_FLAGS),
+                        sa.func.min(m.c.first_event_at).label("first_event_at"),
+                        sa.func.max(m.c.last_event_at).label("last_event_at"))
+              .group_by(*pkeys).subquery("p"))
+    cols = [*(sa.func.sum(person.c[n]).label(n) for n in (*MESSAGE_FLAGS, *PERSON_FLAGS)),
+            sa.func.min(person.c.first_event_at).label("first_event_at"),
+            sa.func.max(person.c.last_event_at).label("last_event_at")]
+    if by_day:
+        return list(session.execute(sa.select(person.c.day, *cols).group_by(person.c.day)
+                                    .order_by(person.c.day)).mappings())
+    return [session.execute(sa.select(*cols)).mappings().one()]
 
 
 def _iso(ts: Any) -> str | None:
@@ -82,21 +111,18 @@ def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _percentiles(session: Session, where: Any, per_campaign: bool) -> dict[str, float | None]:
-    """Nearest-rank p50 / p95 of seconds from the first submission event to the first delivery."""
-    key = _message_key(per_campaign)
-    secs = _secs(session, E.c.event_at)
-    per = (sa.select(sa.func.min(sa.case((E.c.kind.in_(kpi.SUBMITTED_KINDS), secs))).label("s"),
-                     sa.func.min(sa.case((E.c.kind == "delivered", secs))).label("d"))
-           .where(where).group_by(key).subquery())
-    dur = sa.func.round(per.c.d - per.c.s).label("dur")
-    timed = sa.select(dur).where(per.c.s.is_not(None), per.c.d.is_not(None), per.c.d >= per.c.s)
-    n = session.scalar(sa.select(sa.func.count()).select_from(timed.subquery())) or 0
-    out: dict[str, float | None] = {"p50": None, "p95": None}
-    for name, p in (("p50", 0.5), ("p95", 0.95)):
-        if n:
-            value = session.scalar(timed.order_by(dur).limit(1).offset(kpi.rank_offset(n, p)))
-            out[name] = float(value)
-    return out
+    """Nearest-rank p50 / p95 of seconds from the first submission event to the first delivery.
+
+    One pass: the smallest duration whose rank is at least p * n is the nearest-rank percentile.
+    """
+    m = _per_message(session, where, per_campaign)
+    dur = sa.func.round(m.c.d - m.c.s)
+    ranked = (sa.select(dur.label("dur"), sa.func.row_number().over(order_by=dur).label("rn"),
+                        sa.func.count().over().label("n"))
+              .where(m.c.s.is_not(None), m.c.d.is_not(None), m.c.d >= m.c.s).subquery("r"))
+    row = session.execute(sa.select(*(sa.func.min(sa.case((ranked.c.rn >= p * ranked.c.n, ranked.c.dur)))
+                                      for p in (0.5, 0.95)))).one()
+    return {"p50": None if row[0] is None else float(row[0]), "p95": None if row[1] is None else float(row[1])}
 
 
 # --- scopes --------------------------------------------------------------------------------------
@@ -142,7 +168,7 @@ def campaign_kpis(session: Session, campaign_id: int, grace_minutes: int = 0) ->
     """The INTERFACES.md campaign delivery document, with DELIVERY-AFTER-WITHDRAWAL findings."""
     scope = campaign_scope(session, campaign_id)
     where = scope.where()
-    row = session.execute(sa.select(*_count_columns(True)).where(where)).mappings().one()
+    (row,) = _figures_rows(session, where, True)
     findings = after_withdrawal(session, where, timedelta(minutes=grace_minutes))
     return {"campaign_id": campaign_id, **_figures(row),
             "delivery_seconds": _percentiles(session, where, True),
@@ -157,10 +183,8 @@ def integration_kpis(session: Session, name: str, start: date, end: date, policy
         raise DeliveryError(f"no integration named {name!r}")
     lo, hi = _bounds(start, end)
     where = sa.and_(E.c.integration_id == integration.id, E.c.event_at >= lo, E.c.event_at < hi)
-    total = session.execute(sa.select(*_count_columns(False)).where(where)).mappings().one()
-    day = _day(session, E.c.event_at).label("day")
-    days = [{"day": r["day"], **_figures(r)} for r in session.execute(
-        sa.select(day, *_count_columns(False)).where(where).group_by(day).order_by(day)).mappings()]
+    (total,) = _figures_rows(session, where, False)
+    days = [{"day": r["day"], **_figures(r)} for r in _figures_rows(session, where, False, by_day=True)]
     sla = (policy.sla.get(name) if policy is not None else None)
     figures = _figures(total)
     period = _period(session, integration, where, start, end, figures["counts"], sla)
@@ -263,8 +287,7 @@ def domain_spam_rate(session: Session, domain: str, now: datetime) -> dict[str, 
         names = dict(session.execute(sa.select(Integration.name, Integration.id)
                                      .where(Integration.name.in_({r[0] for r in refs}))).all())
         linked += [sa.and_(E.c.integration_id == names[n], E.c.esp_campaign == ref) for n, ref in refs if n in names]
-    row = session.execute(sa.select(*_count_columns(False)).where(
-        sa.or_(*linked), E.c.event_at >= lo, E.c.event_at <= now)).mappings().one()
+    (row,) = _figures_rows(session, sa.and_(sa.or_(*linked), E.c.event_at >= lo, E.c.event_at <= now), False)
     delivered, complaints = int(row["delivered"] or 0), int(row["complaints"] or 0)
     if not delivered:
         return None
