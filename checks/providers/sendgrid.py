@@ -94,5 +94,6 @@ def parse(body: bytes) -> list[ProviderEvent]:
             campaign_id=campaign_number(ev.get("auditor_campaign", custom.get("auditor_campaign"))),
             esp_campaign=short(ev.get("singlesend_id") or ev.get("marketing_campaign_id")
                                or ev.get("sg_message_id"), 200),
-            reason=short(ev.get("reason") or ev.get("status") or ev.get("asm_group_id"))))
+            reason=short(ev.get("reason") or ev.get("status") or ev.get("asm_group_id")),
+            url=short(ev.get("url"), 2000)))
     return out
