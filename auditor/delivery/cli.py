@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -61,4 +62,32 @@ def kpis(names: tuple[str, ...], start: str | None, end: str | None, as_json: bo
                    f"{_pct(r['bounce']):>8} {_pct(r['complaint']):>8} {_pct(r['unsubscribe']):>8} {rules}")
 
 
-commands = [kpis]
+@click.command("postmaster-import")
+@click.argument("domain")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def postmaster_import(domain: str, file: str, as_json: bool) -> None:
+    """Import a Google Postmaster Tools CSV export of DOMAIN's spam rate (another BULK-SPAM-RATE source)."""
+    from auditor.db import transaction
+    from auditor.delivery.postmaster import PostmasterError, import_csv
+
+    try:
+        text = open(file, encoding="utf-8-sig").read()  # noqa: PTH123, SIM115
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+    app = get_app()
+    migrate(app)
+    try:
+        with transaction(app.extensions["auditor"].sessions) as s:
+            done = import_csv(s, domain.strip().lower().rstrip("."), text)
+    except PostmasterError as exc:
+        fail(f"{file}: {exc}")
+    if as_json:
+        emit({"domain": domain, "days": done.days, "bad_lines": done.bad_lines})
+    else:
+        click.echo(f"{done.days} day(s) imported" + (f"; unreadable lines {done.bad_lines}" if done.bad_lines else ""))
+    if done.bad_lines:
+        sys.exit(1)
+
+
+commands = [kpis, postmaster_import]

@@ -302,6 +302,13 @@ def measured_spam_rate(app: Any, doc: Any) -> Any:
 
     if doc.channel != "email" or (doc.stats is not None and doc.stats.spam_rate is not None):
         return None
+    from auditor.delivery.postmaster import domain_rate
+
+    now = datetime.now(UTC)
     with services(app).sessions() as s:
-        found = domain_spam_rate(s, doc.sender.domain, datetime.now(UTC))
-    return MeasuredSpamRate(**found) if found else None
+        found = [f for f in (domain_spam_rate(s, doc.sender.domain, now), domain_rate(
+            s, doc.sender.domain, (now - timedelta(days=MEASURE_DAYS)).date(), now.date())) if f]
+    if not found:
+        return None
+    worst = max(found, key=lambda f: f["rate"])  # the higher measurement decides (Gmail's or ours)
+    return MeasuredSpamRate(**{k: v for k, v in worst.items() if k in MeasuredSpamRate.model_fields})

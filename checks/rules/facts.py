@@ -60,6 +60,7 @@ class MeasuredSpamRate(_Lenient):
 
     rate: float
     source: str  # "delivery events" or "postmaster tools"
+    days: int | None = None  # days of Postmaster data
     complaints: int | None = None
     delivered: int | None = None
     start: str | None = None

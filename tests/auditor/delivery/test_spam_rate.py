@@ -30,3 +30,26 @@ def test_the_documents_stats_win_and_say_so(stream_sqlite):
 def test_no_events_no_measured_rate(make_app, make_user, dns_server):
     loop = build_loop(make_app, make_user, dns_server)
     assert _spam(loop.submit(campaign_doc(["anna@example.org"]))) == []
+
+
+def test_postmaster_export_is_another_source(make_app, make_user, dns_server, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.auditor.delivery.test_cli import run
+
+    loop = build_loop(make_app, make_user, dns_server)
+    today = datetime.now(UTC).date()
+    path = tmp_path / "postmaster.csv"
+    path.write_text("Date,User Reported Spam Rate\n"
+                    f"{today - timedelta(days=1)},0.2%\n{today - timedelta(days=2)},0.4%\n"
+                    f"{today - timedelta(days=90)},9%\nnot a date,1%\n", encoding="utf-8")
+    r = run(loop.app, ["postmaster-import", "shop.example", str(path), "--json"])
+    assert r.exit_code == 1 and '"days": 3' in r.output and '"bad_lines": [\n    5\n  ]' in r.output
+    (f,) = _spam(loop.submit(campaign_doc(["anna@example.org"])))
+    # the 30-day mean of 0.2% and 0.4% (the 90-day-old row is outside)
+    assert f["evidence"]["source"] == "postmaster tools" and f["evidence"]["rate"] == 0.003
+    assert f["evidence"]["days"] == 2 and f["severity"] == "warn"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    r = run(loop.app, ["postmaster-import", "shop.example", str(bad)])
+    assert r.exit_code == 2 and "spam rate column" in r.output
