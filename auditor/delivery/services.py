@@ -57,7 +57,7 @@ MESSAGE_FLAGS = ("sent", "delivered", "bounced_hard", "bounced_soft", "deferred"
 PERSON_FLAGS = ("complaints", "unsubscribes", "opened", "clicked", "opened_by_machine")
 
 
-def _per_message(session: Session, where: Any, per_campaign: bool, day: Any = None) -> Any:
+def _per_message(session: Session, where: Any, per_campaign: bool, day: Any = None, cte: bool = False) -> Any:
     """One row per message (and day): flags of what happened to it, its first submission and delivery."""
     secs = _secs(session, E.c.event_at)
     keys = [E.c.recipient_pseudonym.label("who"), *_message_cols(per_campaign)]
@@ -73,12 +73,17 @@ def _per_message(session: Session, where: Any, per_campaign: bool, day: Any = No
             sa.func.min(E.c.event_at).label("first_event_at"), sa.func.max(E.c.event_at).label("last_event_at"),
             sa.func.min(sa.case((kind.in_(kpi.SUBMITTED_KINDS), secs))).label("s"),
             sa.func.min(sa.case((kind == "delivered", secs))).label("d")]
-    return sa.select(*keys, *cols).where(where).group_by(*keys).subquery("m")
+    q = sa.select(*keys, *cols).where(where).group_by(*keys)
+    return q.cte("m") if cte else q.subquery("m")
 
 
 def _figures_rows(session: Session, where: Any, per_campaign: bool, by_day: bool = False) -> list[Any]:
-    """Counts per scope (or per day): messages summed, people counted once (three nested GROUP BYs)."""
-    m = _per_message(session, where, per_campaign, _day(session, E.c.event_at) if by_day else None)
+    """Counts per scope (or per day): messages summed, people counted once (three nested GROUP BYs).
+
+    The scope's row also carries ``p50`` / ``p95``, read from the same per-message rows (one scan).
+    """
+    m = _per_message(session, where, per_campaign, _day(session, E.c.event_at) if by_day else None,
+                     cte=not by_day)
     pkeys = [m.c.day, m.c.who] if by_day else [m.c.who]
     person = (sa.select(*pkeys, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS),
                         *(sa.func.max(m.c[n]).label(n) for n in PERSON_FLAGS),
@@ -91,7 +96,9 @@ def _figures_rows(session: Session, where: Any, per_campaign: bool, by_day: bool
     if by_day:
         return list(session.execute(sa.select(person.c.day, *cols).group_by(person.c.day)
                                     .order_by(person.c.day)).mappings())
-    return [session.execute(sa.select(*cols)).mappings().one()]
+    pcts = _percentile_columns(m)
+    totals = sa.select(*cols).subquery("t")
+    return [session.execute(sa.select(totals, *pcts)).mappings().one()]
 
 
 def _iso(ts: Any) -> str | None:
@@ -110,19 +117,21 @@ def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
             "first_event_at": _iso(row["first_event_at"]), "last_event_at": _iso(row["last_event_at"])}
 
 
-def _percentiles(session: Session, where: Any, per_campaign: bool) -> dict[str, float | None]:
-    """Nearest-rank p50 / p95 of seconds from the first submission event to the first delivery.
+def _percentile_columns(m: Any) -> list[Any]:
+    """Nearest-rank p50 / p95 of seconds from a message's first submission event to its first delivery.
 
-    One pass: the smallest duration whose rank is at least p * n is the nearest-rank percentile.
+    One window pass: the smallest duration whose rank is at least p * n is the nearest-rank percentile.
     """
-    m = _per_message(session, where, per_campaign)
     dur = sa.func.round(m.c.d - m.c.s)
     ranked = (sa.select(dur.label("dur"), sa.func.row_number().over(order_by=dur).label("rn"),
                         sa.func.count().over().label("n"))
               .where(m.c.s.is_not(None), m.c.d.is_not(None), m.c.d >= m.c.s).subquery("r"))
-    row = session.execute(sa.select(*(sa.func.min(sa.case((ranked.c.rn >= p * ranked.c.n, ranked.c.dur)))
-                                      for p in (0.5, 0.95)))).one()
-    return {"p50": None if row[0] is None else float(row[0]), "p95": None if row[1] is None else float(row[1])}
+    return [sa.select(sa.func.min(sa.case((ranked.c.rn >= p * ranked.c.n, ranked.c.dur))))
+            .scalar_subquery().label(name) for name, p in (("p50", 0.5), ("p95", 0.95))]
+
+
+def _seconds(row: Mapping[str, Any]) -> dict[str, float | None]:
+    return {k: None if row[k] is None else float(row[k]) for k in ("p50", "p95")}
 
 
 # --- scopes --------------------------------------------------------------------------------------
@@ -171,7 +180,7 @@ def campaign_kpis(session: Session, campaign_id: int, grace_minutes: int = 0) ->
     (row,) = _figures_rows(session, where, True)
     findings = after_withdrawal(session, where, timedelta(minutes=grace_minutes))
     return {"campaign_id": campaign_id, **_figures(row),
-            "delivery_seconds": _percentiles(session, where, True),
+            "delivery_seconds": _seconds(row),
             "findings": [f.to_dict() for f in findings]}
 
 
@@ -192,7 +201,7 @@ def integration_kpis(session: Session, name: str, start: date, end: date, policy
     grace = timedelta(minutes=policy.withdrawal_grace_minutes if policy is not None else 0)
     findings += after_withdrawal(session, where, grace)
     return {"integration": name, "from": start.isoformat(), "to": end.isoformat(), **figures,
-            "delivery_seconds": _percentiles(session, where, False), "days": days,
+            "delivery_seconds": _seconds(total), "days": days,
             "sla": sla.model_dump() if sla is not None else None,
             "findings": [f.to_dict() for f in findings]}
 
