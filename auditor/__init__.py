@@ -24,10 +24,12 @@ ROUTE_MODULES = (
     "auditor.dmarc.api",
     "auditor.public",
     "auditor.ui.integrations",  # adds routes to the ui blueprint: before it is registered
+    "auditor.ui.delivery",  # the same
     "auditor.ui",
     "auditor.reports.views",
     "auditor.integrations.api",
     "auditor.integrations.hooks",
+    "auditor.delivery.api",
 )
 
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "auditor.backup",
     "auditor.integrations.cli",
     "auditor.dmarc.cli",
+    "auditor.delivery.cli",
 )
 
 

@@ -175,6 +175,12 @@ _RULES: list[tuple[str, ...]] = [
     ("dns", "DMARC-ALIGNMENT-LOW", "warn", "An authorised source passes DMARC for under 98% of its mail", "RFC 7489 §3.1; Gmail/Yahoo rules (alignment)"),
     ("dns", "DKIM-SELECTOR-LEARNED", "info", "A DKIM selector seen in reports or messages was added to monitoring", "RFC 6376 §3.1"),
     ("dns", "TLSRPT-FAILURES", "warn", "SMTP TLS reports show failed sessions to the domain's MX", "RFC 8460"),
+    ("delivery", "DELIVERY-AFTER-WITHDRAWAL", "block", "Delivered after the person withdrew consent", "38-FZ art. 18 p. 1 (stop immediately); Gmail / Yahoo rules (within 2 days); GDPR art. 21(3)"),
+    ("delivery", "SLA-DELIVERY-RATE", "warn", "Delivery rate under the contractor's SLA", "the organisation's contract"),
+    ("delivery", "SLA-BOUNCE-RATE", "warn", "Bounce rate over the contractor's SLA", "the organisation's contract"),
+    ("delivery", "SLA-COMPLAINT-RATE", "warn", "Complaint rate over the contractor's SLA", "the organisation's contract; Gmail Postmaster (0.1% / 0.3%)"),
+    ("delivery", "SLA-UNSUBSCRIBE-LATENCY", "warn", "An unsubscribe was honoured later than the SLA", "the contract; RFC 8058; Gmail / Yahoo rules"),
+    ("delivery", "SLA-REPORT-LATE", "info", "Delivery events arrived later than the SLA allows", "the contract"),
 ]
 
 # Remedies (English, Russian) shown in the domain report next to each DNS and blocklist finding.

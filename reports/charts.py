@@ -70,5 +70,52 @@ def stacked_columns(series: Sequence[tuple[str, dict[str, float]]], keys: Sequen
     return "".join(parts)
 
 
+def line_chart(series: Sequence[tuple[str, float | None]], *, limit: float | None = None, percent: bool = True,
+               colour: str = "#2e86c1", width: int = 480, height: int = 150, label: str = "") -> str:
+    """One line over (x label, value) points (None = no data) with an optional dashed limit line (an SLA)."""
+    if not series:
+        return ""
+    values = [v for _, v in series if v is not None]
+    top = max([*values, limit or 0, 0]) * 1.15 or 1
+    if percent:
+        top = min(top, 1.0)
+    left, bottom, top_pad = 40, 18, 14
+    plot_h = height - bottom - top_pad
+    step = (width - left - 8) / max(1, len(series) - 1)
+
+    def fmt(v: float) -> str:
+        return f"{v:.2%}" if percent else _num(v)
+
+    def y(v: float) -> float:
+        return top_pad + plot_h * (1 - v / top)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">',
+             f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 4}" y2="{top_pad + plot_h}" stroke="#555"/>',
+             f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end" {_FONT}>{fmt(top)}</text>',
+             f'<text x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end" {_FONT}>0</text>',
+             f'<text x="{left}" y="10" {_FONT}>{escape(label)}</text>']
+    if limit is not None:
+        parts.append(f'<line x1="{left}" y1="{y(limit):.1f}" x2="{width - 4}" y2="{y(limit):.1f}" '
+                     f'stroke="{COLOURS["block"]}" stroke-dasharray="4 3"/>'
+                     f'<text x="{width - 6}" y="{y(limit) - 3:.1f}" text-anchor="end" {_FONT} '
+                     f'fill="{COLOURS["block"]}">SLA {fmt(limit)}</text>')
+    points = [(left + step * i if len(series) > 1 else left + (width - left) / 2, v)
+              for i, (_, v) in enumerate(series)]
+    drawn = [f"{x:.1f},{y(v):.1f}" for x, v in points if v is not None]
+    if len(drawn) > 1:
+        parts.append(f'<polyline points="{" ".join(drawn)}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+    for x, v in points:
+        if v is not None:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}"/>')
+    every = max(1, round(len(series) / 8))
+    for i, (text, _v) in enumerate(series):
+        if i % every == 0:
+            parts.append(f'<text x="{points[i][0]:.1f}" y="{height - 4}" text-anchor="middle" {_FONT}>'
+                         f'{escape(text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:.1f}"

@@ -269,6 +269,8 @@ class PeriodReportData:
     unsubscribes: int
     unsubscribe_seconds: list[float]
     domain_changes: list[DomainChange]
+    # Per integration: KPIs, SLA charts and findings (auditor/delivery/views.py overview).
+    delivery: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def campaigns(self) -> int:

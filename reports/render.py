@@ -193,6 +193,8 @@ def period_pdf(data: PeriodReportData, lang: str = "en") -> bytes:
     latency = {"median": _pct(secs, 0.5), "p95": _pct(secs, 0.95), "max": secs[-1] if secs else None}
     toc = [("campaigns", L["campaigns_audited"]), ("top", L["top_findings"]), ("unsubscribes", L["unsubscribes"]),
            ("posture", L["posture_changes"])]
+    if data.delivery:
+        toc.append(("delivery", L["delivery"]))
     html = render_html("period.html", lang, d=data, toc=toc, per_day_chart=Markup(per_day),
                        top_chart=Markup(top), latency=latency, statuses=statuses, title=L["period_report"],
                        ident=f"{data.date_from.isoformat()} — {data.date_to.isoformat()}")

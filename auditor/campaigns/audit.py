@@ -175,12 +175,15 @@ class CampaignAudit:
 
 
 def audit_campaign(doc: CampaignDocument, message_json: dict[str, Any], *, message: Any,
-                   posture: Any, ledger: Any, policy: Any, now: datetime) -> CampaignAudit:
+                   posture: Any, ledger: Any, policy: Any, now: datetime,
+                   measured_spam_rate: Any = None) -> CampaignAudit:
     """Combine the message report, the posture and the ledger into findings and a status."""
     from checks.rules import apply_policy, evaluate_campaign
     from checks.rules.base import cite
 
     facts = facts_of(doc)
+    if measured_spam_rate is not None:  # the delivery events' figure (docs/delivery.md)
+        facts = facts.model_copy(update={"measured_spam_rate": measured_spam_rate})
     # the message checks know no jurisdiction: their multi-law citations are narrowed here
     found: list[Finding] = cite(list(message.findings), facts) if message is not None else []
     if posture is not None:

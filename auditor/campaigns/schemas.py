@@ -78,6 +78,13 @@ class Stats(_Strict):
                                                     description="worst delay from an unsubscribe to its suppression")
 
 
+class Esp(_Strict):
+    """Which integration sends the campaign and its id there (links Mailchimp-style events)."""
+
+    integration: str = Field(min_length=1, max_length=100)
+    campaign_ref: str | None = Field(None, min_length=1, max_length=200)
+
+
 class CampaignDocument(Body):
     """A campaign as submitted (unknown fields at any level are refused)."""
 
@@ -94,6 +101,7 @@ class CampaignDocument(Body):
     recipients: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
     scheduled_at: datetime | None = None
     stats: Stats | None = None
+    esp: Esp | None = None
 
     # channel is declared before sender and message, so their validators see it (info.data).
     @field_validator("sender")

@@ -130,8 +130,11 @@ def run_campaign_audit(app: Flask, doc: CampaignDocument, message_json: dict[str
     report = check_message_of(doc, resolver=resolver_of(app), blocklists=blocklists_of(app))
     if posture is None and doc.channel == "email":
         posture = current_posture(app, doc) if not fresh_posture else _fresh_posture(app, doc)
+    from auditor.delivery.services import measured_spam_rate
+
     return audit_campaign(doc, message_json, message=report, posture=posture, ledger=get_ledger(app),
-                          policy=current_policy(app), now=datetime.now(UTC))
+                          policy=current_policy(app), now=datetime.now(UTC),
+                          measured_spam_rate=measured_spam_rate(app, doc))
 
 
 def _fresh_posture(app: Flask, doc: CampaignDocument) -> Any:

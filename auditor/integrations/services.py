@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from auditor.db import is_sqlite, transaction
+from auditor.delivery.links import campaign_of_url
 from auditor.integrations.models import BounceSuppression, DeliveryEvent, InboxEntry, Integration
 from auditor.services import services
 from checks.i18n import msg
@@ -301,7 +302,8 @@ def ingest(app: Flask, integration: Integration, events: Iterable[ProviderEvent]
         usable[e.event_id] = (e, p, digest)
         rows.append({"integration_id": integration.id, "inbox_id": inbox_id, "provider_event_id": e.event_id,
                      "kind": e.kind, "provider_type": e.provider_type[:64], "recipient_pseudonym": p,
-                     "recipient_sha256": digest, "campaign_id": e.campaign_id, "esp_campaign": e.esp_campaign,
+                     "recipient_sha256": digest, "esp_campaign": e.esp_campaign,
+                     "campaign_id": e.campaign_id or (campaign_of_url(app, e.url) if e.url else None),
                      "reason": e.reason, "event_at": e.occurred_at.astimezone(UTC), "received_at": now})
     table = DeliveryEvent.__table__
     consequential = [r["provider_event_id"] for r in rows if r["kind"] in WITHDRAWAL_KINDS or r["kind"] == HARD_BOUNCE]

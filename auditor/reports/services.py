@@ -239,7 +239,17 @@ def period_data(app: Flask, since: date, until: date, generated_by: str = "") ->
     return PeriodReportData(meta=report_meta(app, generated_by), date_from=since, date_to=until,
                             by_status=dict(by_status), per_day=[(d, dict(v)) for d, v in sorted(per_day.items())],
                             top_findings=rules.most_common(10), unsubscribes=count,
-                            unsubscribe_seconds=seconds, domain_changes=changes)
+                            unsubscribe_seconds=seconds, domain_changes=changes,
+                            delivery=_delivery(app, since, until))
+
+
+def _delivery(app: Flask, since: date, until: date) -> list[dict[str, Any]]:
+    """The delivery section's figures (auditor/delivery)."""
+    from auditor.campaigns.services import current_policy
+    from auditor.delivery.views import overview
+
+    with services(app).sessions() as s:
+        return overview(s, since, until, current_policy(app))
 
 
 def _posture_changes(s: Session, lo: datetime, hi: datetime) -> list[DomainChange]:

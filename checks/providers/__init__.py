@@ -42,6 +42,7 @@ class ProviderEvent:
     campaign_id: int | None = None  # Auditor's campaign id when the payload carries it
     esp_campaign: str | None = None  # the provider's campaign / task / message id
     reason: str | None = None
+    url: str | None = None  # a clicked link (an Auditor unsubscribe URL links the event to its campaign)
 
     @property
     def withdraws(self) -> bool:

@@ -86,11 +86,14 @@ def parse(body: bytes) -> list[ProviderEvent]:
             raise PayloadError(f"event {i}: needs 'email' and 'event'")
         custom = ev.get("custom_args") if isinstance(ev.get("custom_args"), dict) else {}
         out.append(ProviderEvent(
-            kind=_kind(ev), provider_type=name, recipient=email.strip(),
+            kind=_kind(ev), recipient=email.strip(),
+            # Apple Mail Privacy Protection prefetches images: SendGrid flags those opens (delivery KPIs).
+            provider_type="machine_open" if name == "open" and ev.get("sg_machine_open") is True else name,
             event_id=event_id(ev.get("sg_event_id"), ev),
             occurred_at=unix_time(ev.get("timestamp"), f"event {i}: timestamp"),
             campaign_id=campaign_number(ev.get("auditor_campaign", custom.get("auditor_campaign"))),
             esp_campaign=short(ev.get("singlesend_id") or ev.get("marketing_campaign_id")
                                or ev.get("sg_message_id"), 200),
-            reason=short(ev.get("reason") or ev.get("status") or ev.get("asm_group_id"))))
+            reason=short(ev.get("reason") or ev.get("status") or ev.get("asm_group_id")),
+            url=short(ev.get("url"), 2000)))
     return out

@@ -69,10 +69,18 @@ def latency(ctx: CampaignContext) -> Hit | None:
 def spam_rate(ctx: CampaignContext) -> Hit | None:
     """Reported spam rate under the policy's thresholds (silent until measured)."""
     rate = ctx.facts.stats.spam_rate if ctx.facts.stats else None
+    measured = ctx.facts.measured_spam_rate if rate is None else None
+    if measured is not None:  # the domain's complaints over delivered, last 30 days (docs/delivery.md)
+        rate = measured.rate
     limits = ctx.policy.spam_rate
     if rate is None or rate <= limits.warn:
         return None
     sev = "block" if rate > limits.block else "warn"
-    return Hit(msg("reported spam rate {rate:.2%} is over {limit:.2%}", rate=rate,
-                   limit=limits.block if sev == "block" else limits.warn),
-               {"rate": rate, "warn": limits.warn, "block": limits.block}, severity=sev)
+    limit = limits.block if sev == "block" else limits.warn
+    if measured is None:
+        return Hit(msg("reported spam rate {rate:.2%} is over {limit:.2%}", rate=rate, limit=limit),
+                   {"rate": rate, "warn": limits.warn, "block": limits.block, "source": "campaign stats"},
+                   severity=sev)
+    return Hit(msg("measured spam rate {rate:.2%} ({source}, {start} to {end}) is over {limit:.2%}", rate=rate,
+                   source=measured.source, start=measured.start, end=measured.end, limit=limit),
+               {"rate": rate, "warn": limits.warn, "block": limits.block, **measured.model_dump()}, severity=sev)

@@ -55,6 +55,18 @@ class SenderStats(_Lenient):
     unsubscribe_latency_hours: float | None = None  # worst delay from unsubscribe to suppression
 
 
+class MeasuredSpamRate(_Lenient):
+    """The sending domain's complaint rate measured by Auditor (not part of the document)."""
+
+    rate: float
+    source: str  # "delivery events" or "postmaster tools"
+    days: int | None = None  # days of Postmaster data
+    complaints: int | None = None
+    delivered: int | None = None
+    start: str | None = None
+    end: str | None = None
+
+
 class CampaignFacts(_Lenient):
     """The campaign document's fields the rules read."""
 
@@ -69,6 +81,7 @@ class CampaignFacts(_Lenient):
     recipients: list[str] = Field(default_factory=list)
     scheduled_at: datetime | None = None
     stats: SenderStats | None = None
+    measured_spam_rate: MeasuredSpamRate | None = None  # filled by the service when stats has none
 
     @field_validator("jurisdictions")
     @classmethod

@@ -35,6 +35,17 @@ class SpamRate(BaseModel):
         return self
 
 
+class Sla(BaseModel):
+    """One contractor's SLA terms (docs/delivery.md); a term left out is not checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    delivery_rate_min: float | None = Field(None, ge=0, le=1)
+    bounce_rate_max: float | None = Field(None, ge=0, le=1)
+    complaint_rate_max: float | None = Field(None, ge=0, le=1)
+    unsubscribe_honour_hours_max: float | None = Field(None, ge=0)
+    report_delay_hours_max: float | None = Field(None, ge=0)
+
+
 class Policy(BaseModel):
     """An organisation's policy; the defaults are RULES.md's."""
 
@@ -53,6 +64,10 @@ class Policy(BaseModel):
     registered_sms_senders: list[str] = Field(default_factory=list)
     # Country code -> reference of the Roskomnadzor cross-border notification (152-FZ art. 12).
     cross_border_notifications: dict[str, str] = Field(default_factory=dict)
+    # Integration name -> its contractor SLA (SLA-* findings).
+    sla: dict[str, Sla] = Field(default_factory=dict)
+    # DELIVERY-AFTER-WITHDRAWAL beyond this; RU 38-FZ art. 18 p. 1: immediately (0); Gmail/Yahoo: 2880.
+    withdrawal_grace_minutes: int = Field(0, ge=0, le=60 * 24 * 366)
 
     @field_validator("severities", mode="before")
     @classmethod

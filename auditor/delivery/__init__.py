@@ -1,0 +1,1 @@
+"""Delivery evidence: KPIs per campaign and integration, contractor SLAs, mail after a withdrawal."""

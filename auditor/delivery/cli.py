@@ -1,0 +1,93 @@
+"""``auditor kpis``: delivery KPIs of the integrations over a period, with SLA findings."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import click
+
+from auditor.cli import emit, fail, get_app, migrate
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{name}: not a date (YYYY-MM-DD): {value!r}")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+@click.command("kpis")
+@click.option("--integration", "names", multiple=True, help="one integration (repeatable); default all")
+@click.option("--from", "start", default=None, help="first day (YYYY-MM-DD); default 29 days before --to")
+@click.option("--to", "end", default=None, help="last day (YYYY-MM-DD); default today (UTC)")
+@click.option("--json", "as_json", is_flag=True)
+def kpis(names: tuple[str, ...], start: str | None, end: str | None, as_json: bool) -> None:
+    """Delivered, bounced, complained per integration and period, against each contractor's SLA."""
+    from auditor.campaigns.services import current_policy
+    from auditor.delivery import services as svc
+    from auditor.integrations.services import list_integrations
+
+    last = _day(end, "--to") or datetime.now(UTC).date()
+    first = _day(start, "--from") or last - timedelta(days=29)
+    if first > last:
+        fail("--from is after --to")
+    app = get_app()
+    migrate(app)
+    policy = current_policy(app)
+    out: list[dict[str, Any]] = []
+    with app.extensions["auditor"].sessions() as s:
+        wanted = list(names) or [r.name for r in list_integrations(s)]
+        for name in wanted:
+            try:
+                out.append(svc.integration_kpis(s, name, first, last, policy))
+            except svc.DeliveryError as exc:
+                fail(str(exc))
+    if as_json:
+        emit({"from": first.isoformat(), "to": last.isoformat(), "integrations": out})
+        return
+    click.echo(f"{'integration':<20} {'sent':>9} {'delivered':>9} {'deliv.%':>8} {'bounce%':>8} "
+               f"{'compl.%':>8} {'unsub%':>8} findings")
+    for k in out:
+        c, r = k["counts"], k["rates"]
+        rules = ", ".join(sorted({f["rule_id"] for f in k["findings"]})) or "-"
+        click.echo(f"{k['integration']:<20} {c['sent']:>9} {c['delivered']:>9} {_pct(r['delivery']):>8} "
+                   f"{_pct(r['bounce']):>8} {_pct(r['complaint']):>8} {_pct(r['unsubscribe']):>8} {rules}")
+
+
+@click.command("postmaster-import")
+@click.argument("domain")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def postmaster_import(domain: str, file: str, as_json: bool) -> None:
+    """Import a Google Postmaster Tools CSV export of DOMAIN's spam rate (another BULK-SPAM-RATE source)."""
+    from auditor.db import transaction
+    from auditor.delivery.postmaster import PostmasterError, import_csv
+
+    try:
+        text = open(file, encoding="utf-8-sig").read()  # noqa: PTH123, SIM115
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+    app = get_app()
+    migrate(app)
+    try:
+        with transaction(app.extensions["auditor"].sessions) as s:
+            done = import_csv(s, domain.strip().lower().rstrip("."), text)
+    except PostmasterError as exc:
+        fail(f"{file}: {exc}")
+    if as_json:
+        emit({"domain": domain, "days": done.days, "bad_lines": done.bad_lines})
+    else:
+        click.echo(f"{done.days} day(s) imported" + (f"; unreadable lines {done.bad_lines}" if done.bad_lines else ""))
+    if done.bad_lines:
+        sys.exit(1)
+
+
+commands = [kpis, postmaster_import]

@@ -1,0 +1,92 @@
+"""Request and response bodies of the delivery API (INTERFACES.md § Delivery)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_DAYS = 366
+
+
+class PeriodQuery(BaseModel):
+    """``from`` / ``to``: inclusive UTC days; default the last 30 days."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: date | None = Field(None, alias="from")
+    end: date | None = Field(None, alias="to")
+
+    @model_validator(mode="after")
+    def _period(self) -> PeriodQuery:
+        today = datetime.now(UTC).date()
+        self.end = self.end or today
+        self.start = self.start or self.end - timedelta(days=29)
+        if self.start > self.end:
+            raise ValueError("from is after to")
+        if (self.end - self.start).days >= MAX_DAYS:
+            raise ValueError(f"the period is longer than {MAX_DAYS} days")
+        return self
+
+
+class Counts(BaseModel):
+    """Distinct messages (opened, clicked, complaints, unsubscribes: distinct recipients)."""
+
+    sent: int
+    delivered: int
+    bounced_hard: int
+    bounced_soft: int
+    deferred: int
+    dropped: int
+    complaints: int
+    unsubscribes: int
+    opened: int
+    clicked: int
+
+
+class Rates(BaseModel):
+    """Complaint and unsubscribe over delivered, the others over sent; null when nothing to divide by."""
+
+    delivery: float | None
+    bounce: float | None
+    complaint: float | None
+    unsubscribe: float | None
+    open: float | None
+    click: float | None
+
+
+class Figures(BaseModel):
+    """The KPI figures of a scope."""
+
+    counts: Counts
+    rates: Rates
+    opens: dict[str, Any] = Field(description="machine: recipients whose opens were machine opens (Apple MPP); "
+                                              "reliable: false when any were")
+    first_event_at: str | None
+    last_event_at: str | None
+
+
+class CampaignDelivery(Figures):
+    """A campaign's delivery KPIs and findings."""
+
+    campaign_id: int
+    delivery_seconds: dict[str, float | None]
+    findings: list[dict[str, Any]]
+
+
+class Day(Figures):
+    """One UTC day."""
+
+    day: str
+
+
+class IntegrationKpis(Figures):
+    """An integration's KPIs over a period, per day, with SLA findings."""
+
+    integration: str
+    from_: str = Field(alias="from")
+    to: str
+    delivery_seconds: dict[str, float | None]
+    days: list[Day]
+    sla: dict[str, Any] | None
+    findings: list[dict[str, Any]]

@@ -1,0 +1,48 @@
+"""The /delivery page: integrations over a period, KPI charts against SLA lines, open breaches."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app, render_template, request
+
+from auditor.auth import requires_role
+from auditor.campaigns.services import current_policy
+from auditor.delivery.views import overview
+from auditor.services import db
+from auditor.ui import bp
+from auditor.ui.access import REVIEWERS
+
+
+def _day(name: str, default: date) -> date:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return default
+
+
+@bp.get("/delivery")
+@requires_role(*REVIEWERS)
+def delivery() -> str:
+    """Each integration's delivery KPIs over the period (default the last 30 days)."""
+    end = _day("to", datetime.now(UTC).date())
+    start = _day("from", end - timedelta(days=29))
+    if start > end or (end - start).days > 366:
+        start = end - timedelta(days=29)
+    rows = overview(db(), start, end, current_policy(current_app))
+    return render_template("ui/delivery.html", rows=rows, start=start, end=end)
+
+
+def campaign_delivery(campaign_id: int) -> dict | None:
+    """The campaign page's delivery panel figures (None when they cannot be computed)."""
+    from auditor.delivery.services import DeliveryError, campaign_kpis
+
+    try:
+        return campaign_kpis(db(), campaign_id, current_policy(current_app).withdrawal_grace_minutes)
+    except DeliveryError:
+        return None
+
+
+@bp.app_context_processor
+def _delivery_helpers() -> dict:
+    return {"campaign_delivery": campaign_delivery}

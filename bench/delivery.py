@@ -1,0 +1,146 @@
+"""Benchmark of delivery KPIs: one campaign with 1,000,000 delivery events and a 30-day period of
+one integration with 10,000,000, each beside the same-run raw SQL aggregate over the same rows.
+
+The baseline is one hand-written ``SELECT kind, count(*), count(DISTINCT recipient_pseudonym)
+... GROUP BY kind`` over the same rows (the least any KPI needs: one pass). Auditor's figure is
+the whole document (distinct-message counts, rates, p50/p95, the after-withdrawal join; per day
+for the period). Memory: tracemalloc's peak of the KPI call at two sizes (flat = equal).
+Rows are generated in SQL (``generate_series`` / a recursive CTE). Run ``python bench/delivery.py``
+(full), ``--quick`` (100,000 and 1,000,000 events), ``--database-url`` for PostgreSQL (a fresh,
+empty database: the bench creates its tables there). Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+KINDS = "CASE i % 5 WHEN 0 THEN 'processed' WHEN 1 THEN (CASE WHEN (i / 5) % 50 = 0 THEN 'hard_bounce' " \
+        "ELSE 'delivered' END) WHEN 2 THEN 'opened' WHEN 3 THEN 'deferred' ELSE (CASE WHEN (i / 5) % 1000 = 0 " \
+        "THEN 'complaint' ELSE 'clicked' END) END"
+
+
+def _fill(engine, first: int, count: int, campaign_id: int | None, days: int) -> None:
+    """Insert ``count`` events numbered from ``first`` (5 per message), spread over ``days``."""
+    import sqlalchemy as sa
+
+    base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+    span = days * 86400 - 1
+    camp = "NULL" if campaign_id is None else str(campaign_id)
+    chunk = 1_000_000
+    with engine.begin() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        for lo in range(first, first + count, chunk):
+            hi = min(first + count, lo + chunk) - 1
+            if sqlite:
+                at = f"datetime('{base:%Y-%m-%d %H:%M:%S}', '+' || ((i / 5) * 7919 % {span} + i % 5) || ' seconds')"
+                series = f"WITH RECURSIVE n(i) AS (SELECT {lo} UNION ALL SELECT i + 1 FROM n WHERE i < {hi}) "  # noqa: S608
+                src = "FROM n"
+            else:
+                at = f"TIMESTAMPTZ '{base.isoformat()}' + make_interval(secs => ((i / 5) * 7919 % {span} + i % 5))"
+                series = ""
+                src = f"FROM generate_series({lo}, {hi}) AS i"
+            conn.execute(sa.text(
+                f"{series}INSERT INTO delivery_events (integration_id, inbox_id, provider_event_id, kind, "  # noqa: S608
+                f"provider_type, recipient_pseudonym, recipient_sha256, campaign_id, esp_campaign, reason, "
+                f"event_at, received_at) SELECT 1, NULL, 'e' || i, {KINDS}, 'x', 'p' || (i / 5), 'h', {camp}, "
+                f"'m' || (i / 5), NULL, {at}, {at} {src}"))
+
+
+def _baseline(engine, where: str) -> float:
+    import sqlalchemy as sa
+
+    t = time.perf_counter()
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT kind, count(*), count(DISTINCT recipient_pseudonym) FROM delivery_events "  # noqa: S608
+            f"WHERE {where} GROUP BY kind")).all()
+    assert rows
+    return time.perf_counter() - t
+
+
+def _timed(fn) -> tuple[float, int, object]:
+    tracemalloc.start()
+    t = time.perf_counter()
+    out = fn()
+    elapsed = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return elapsed, peak, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 and 1,000,000 events")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite in a temp dir)")
+    args = parser.parse_args()
+    campaign_n, period_n = (100_000, 1_000_000) if args.quick else (1_000_000, 10_000_000)
+
+    sys.path.insert(0, str(HERE))
+    from gate import _approved_campaign  # the gate bench's approved-campaign row
+
+    from auditor import create_app
+    from auditor.db import transaction
+    from auditor.delivery import services as svc
+    from auditor.integrations.services import create_integration
+    from auditor.migrations import upgrade
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
+    cfg = {"instance_path": str(folder), "log_level": "WARNING"}
+    if args.database_url:
+        cfg["database_url"] = args.database_url
+    app = create_app(cfg)
+    engine = app.extensions["auditor"].engine
+    upgrade(engine)
+    with app.app_context():
+        _approved_campaign(app)  # campaign 1
+    with transaction(app.extensions["auditor"].sessions) as s:
+        create_integration(s, name="bench", provider="sendgrid", actor="bench")
+    result: dict = {"database": engine.dialect.name, "quick": args.quick, "python": platform.python_version(),
+                    "at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+    # memory at a tenth of the size first, then the full size: flat when the peaks match
+    t = time.perf_counter()
+    _fill(engine, 0, campaign_n // 10, 1, 30)
+    with app.extensions["auditor"].sessions() as s:
+        _e, small_peak, _ = _timed(lambda: svc.campaign_kpis(s, 1))
+    _fill(engine, campaign_n // 10, campaign_n - campaign_n // 10, 1, 30)
+    fill_campaign = time.perf_counter() - t
+    with app.extensions["auditor"].sessions() as s:
+        svc.campaign_kpis(s, 1)  # warm
+        elapsed, peak, doc = _timed(lambda: svc.campaign_kpis(s, 1))
+    base = min(_baseline(engine, "campaign_id = 1") for _ in range(2))
+    result["campaign"] = {"events": campaign_n, "fill_s": round(fill_campaign, 1), "kpis_s": round(elapsed, 3),
+                          "raw_sql_s": round(base, 3), "ratio": round(elapsed / base, 2),
+                          "peak_bytes": peak, "peak_bytes_at_tenth": small_peak, "delivered": doc["counts"]["delivered"]}
+
+    t = time.perf_counter()
+    _fill(engine, campaign_n, period_n - campaign_n, None, 30)  # the campaign's events count for the period too
+    fill_period = time.perf_counter() - t
+    today = datetime.now(UTC).date()
+    start: date = today - timedelta(days=29)
+    with app.extensions["auditor"].sessions() as s:
+        elapsed, peak, doc = _timed(lambda: svc.integration_kpis(s, "bench", start, today))
+    lo = datetime.combine(start, datetime.min.time(), UTC)
+    where = f"integration_id = 1 AND event_at >= '{lo:%Y-%m-%d %H:%M:%S}'"
+    if engine.dialect.name != "sqlite":
+        where = f"integration_id = 1 AND event_at >= TIMESTAMPTZ '{lo.isoformat()}'"
+    base = min(_baseline(engine, where) for _ in range(2))
+    result["period"] = {"events": period_n, "days": len(doc["days"]), "fill_s": round(fill_period, 1),
+                        "kpis_s": round(elapsed, 3), "raw_sql_s": round(base, 3), "ratio": round(elapsed / base, 2),
+                        "peak_bytes": peak, "sent": doc["counts"]["sent"]}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
