@@ -9,7 +9,7 @@ from tests.reports.conftest import pdf_text
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_period_pdf_has_the_delivery_section(stream_sqlite, tmp_path, lang):
-    from auditor.reports_service import period_data
+    from auditor.reports.services import period_data
 
     from reports.render import period_pdf
 
