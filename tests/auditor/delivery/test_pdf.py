@@ -10,7 +10,6 @@ from tests.reports.conftest import pdf_text
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_period_pdf_has_the_delivery_section(stream_sqlite, tmp_path, lang):
     from auditor.reports.services import period_data
-
     from reports.render import period_pdf
 
     data = period_data(stream_sqlite.hooks.loop.app, stream_sqlite.base.date(), stream_sqlite.late_delivery.date())
