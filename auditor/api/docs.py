@@ -17,6 +17,17 @@ EXAMPLES: dict[str, Any] = {
                      "separate_document": True, "pre_ticked": False},
         "claimed_at": "2026-11-01T10:00:00+03:00"},
     "EraseBody": {"subject": "anna@example.org"},
+    "CampaignDocument": {
+        "name": "November promo", "channel": "email", "purpose": "marketing", "advertising": True,
+        "jurisdictions": ["RU"],
+        "sender": {"from": "News <news@shop.example>", "domain": "shop.example", "ips": ["192.0.2.10"],
+                   "dkim_selectors": ["s1"], "legal_name": "OOO Shop", "postal_address": "Moscow, Tverskaya 1",
+                   "inn": "7700000000"},
+        "message": {"subject": "Winter sale", "html": "<p>Sale!</p><p><a href=\"https://shop.example/u\">Unsubscribe</a></p>",
+                    "text": "Sale! Unsubscribe: https://shop.example/u",
+                    "ad_marking": {"label": "Реклама", "erid": "2VtzqvWgxEY"}},
+        "unsubscribe": "auditor", "recipients": ["anna@example.org"],
+        "scheduled_at": "2026-12-01T09:00:00+03:00"},
 }
 
 PROBLEM_EXAMPLES = {

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import dns.exception
 import dns.resolver
 
+from checks.dns_auth import LookupFailed
 from checks.dns_auth.dkim import DkimKeyError, get_dkim_record, parse_dkim_key
 
 # Defaults of the common senders: Google Workspace, Microsoft 365, Yandex 360, Mail.ru for
@@ -38,7 +39,7 @@ class FoundSelector:
 def _probe(domain: str, selector: str, resolver: dns.resolver.Resolver) -> FoundSelector | None:
     try:
         record = get_dkim_record(domain, selector, resolver=resolver)
-    except dns.exception.DNSException:
+    except (dns.exception.DNSException, LookupFailed):
         return None  # a probe that cannot be answered finds nothing; the configured-selector check reports failures
     if record is None:
         return None

@@ -87,5 +87,5 @@ def test_a_body_within_the_limit_reaches_the_app_through_the_server(served):
 def test_erasing_something_that_is_no_identifier_says_what_was_expected(runner):
     r = runner.invoke(["ledger", "erase", "not an email"])
     assert r.exit_code == 2
-    assert "is not an email address (no @), a phone number or a pseudonym" in r.output
+    assert "not an email address, a phone number" in r.output and "phone number" in r.output.split("\n")[0]
     assert len(r.output.strip().splitlines()) == 1

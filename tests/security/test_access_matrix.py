@@ -20,6 +20,7 @@ PUBLIC = {"static", "bootstrap.static", "ui.static", "health.healthz", "health.r
 
 # API endpoint -> the scope it needs.
 API = {
+    "api.campaign_delivery": "campaign:read", "api.integration_kpis": "campaign:read",
     "api.record_consents": "consent:write", "api.read_consents": "consent:read",
     "api.latest_checkpoint": "ledger:read", "api.inclusion_proof": "ledger:read",
     "api.consistency_proof": "ledger:read", "api.erase_subject": "consent:erase",
@@ -40,6 +41,7 @@ UI = {
     "ui.dashboard": set(ROLES), "ui.password": set(ROLES),
     "ui.admin_users": set(), "ui.admin_user_active": set(), "ui.admin_keys": set(), "ui.admin_key_revoke": set(),
     "ui.campaigns_queue": REVIEWERS, "ui.campaign": REVIEWERS, "ui.campaign_review": REVIEWERS,
+    "ui.delivery": REVIEWERS,
     "ui.domains": REVIEWERS, "ui.domain": REVIEWERS, "ui.preflight": REVIEWERS,
     "ui.domain_add": {"security"}, "ui.domain_remove": {"security"}, "ui.domain_run": {"security"},
     "ui.audit_log": REVIEWERS, "ui.ledger": {"legal"}, "ui.ledger_proof": {"legal"},
@@ -50,7 +52,7 @@ UI = {
 }
 SAMPLE = {"campaign_id": "1", "key_id": "999", "user_id": "999", "asset_id": "999", "domain": "shop.example",
           "ip": "192.0.2.10", "subject": "nobody@example.org", "seq": "1", "job_id": "nojob", "token": "x",
-          "provider": "sendgrid", "integration_id": "999"}
+          "provider": "sendgrid", "integration_id": "999", "name": "nosuch"}
 
 
 def _path(rule) -> str:
