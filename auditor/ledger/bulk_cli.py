@@ -17,26 +17,20 @@ def bulk_import(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: 
                 workers: int | None, resume_from: int, as_json: bool) -> bool:
     """Import ``file`` with the bulk loader; False (nothing done) when ``bulk`` is None and the
     file is below the automatic threshold, so the streaming import runs instead."""
-    from auditor.ledger.cli import _ledger, _progress
+    from auditor.ledger.cli import _ledger, _progress, open_import
     from consent_ledger.bulkload import AUTO_ROWS, bulk_append, count_lines
     from consent_ledger.importing import UnusableInput, read_rows
 
     fmt = fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson") else "csv")
-    from consent_ledger.textfile import UndecodableFile, open_text
-
     if bulk is None and AUTO_ROWS is None:
         return False
     try:
         lines = count_lines(file)
-        if bulk is None and lines < AUTO_ROWS:
-            return False
-        stream, encoding = open_text(file)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
-    except UndecodableFile as exc:
-        fail(f"{file}: {exc}")
-    if encoding not in ("utf-8", "utf-8-sig") and not as_json:
-        click.echo(f"{file.name}: read as {encoding}", err=True)
+    if bulk is None and lines < AUTO_ROWS:
+        return False
+    stream, _encoding = open_import(file, as_json)
     ledger = _ledger()
     bad: list[dict[str, Any]] = []
     warned: list[dict[str, Any]] = []

@@ -43,6 +43,21 @@ def _subject(ledger: Ledger, subject: str, channel: str | None = None) -> str:
         fail(str(exc))
 
 
+def open_import(file: Path, as_json: bool) -> tuple[Any, str]:
+    """An import file as text in its detected encoding (cp1251, UTF-16, BOM); exit 2 when unusable."""
+    from consent_ledger.textfile import UndecodableFile, open_text
+
+    try:
+        stream, encoding = open_text(file)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    except UndecodableFile as exc:
+        fail(f"{file}: {exc}")
+    if encoding not in ("utf-8", "utf-8-sig") and not as_json:
+        click.echo(f"{file.name}: read as {encoding}", err=True)
+    return stream, encoding
+
+
 @click.group("ledger")
 def ledger_group() -> None:
     """The consent ledger: record, look up, prove, verify, erase."""
@@ -111,7 +126,6 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: b
     import heapq
 
     from consent_ledger.importing import UnusableInput, read_rows
-    from consent_ledger.textfile import UndecodableFile, open_text
 
     if bulk is not False:
         from auditor.ledger.bulk_cli import bulk_import
@@ -120,14 +134,7 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: b
             return
 
     fmt = fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson") else "csv")
-    try:
-        stream, encoding = open_text(file)
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
-    except UndecodableFile as exc:
-        fail(f"{file}: {exc}")
-    if encoding not in ("utf-8", "utf-8-sig") and not as_json:
-        click.echo(f"{file.name}: read as {encoding}", err=True)
+    stream, encoding = open_import(file, as_json)
     ledger = _ledger()
     bad: list[dict[str, Any]] = []
     warned: list[dict[str, Any]] = []
