@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -113,6 +114,20 @@ def parse_payload(provider: str, body: bytes) -> list[ProviderEvent]:
     if provider not in modules:
         raise PayloadError(f"unknown provider {provider!r}")
     return modules[provider].parse(body)
+
+
+def json_array_events(body: bytes, provider: str) -> Iterator[tuple[int, dict[str, Any], str, str]]:
+    """(index, event, email, event name) of a JSON array of events (SendGrid, SendPulse)."""
+    data = json_body(body)
+    if not isinstance(data, list):
+        raise PayloadError(f"{provider} posts a JSON array of events")
+    for i, ev in enumerate(data):
+        if not isinstance(ev, dict):
+            raise PayloadError(f"event {i}: not an object")
+        email, name = ev.get("email"), ev.get("event")
+        if not isinstance(email, str) or not email.strip() or not isinstance(name, str):
+            raise PayloadError(f"event {i}: needs 'email' and 'event'")
+        yield i, ev, email.strip(), name
 
 
 def json_body(body: bytes) -> Any:

@@ -16,12 +16,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from checks.providers import (
-    PayloadError,
     ProviderEvent,
     SignatureError,
     campaign_number,
     event_id,
-    json_body,
+    json_array_events,
     short,
     unix_time,
 )
@@ -74,19 +73,11 @@ def _kind(ev: dict[str, Any]) -> str:
 
 def parse(body: bytes) -> list[ProviderEvent]:
     """The events of one Event Webhook POST."""
-    data = json_body(body)
-    if not isinstance(data, list):
-        raise PayloadError("SendGrid posts a JSON array of events")
     out = []
-    for i, ev in enumerate(data):
-        if not isinstance(ev, dict):
-            raise PayloadError(f"event {i}: not an object")
-        email, name = ev.get("email"), ev.get("event")
-        if not isinstance(email, str) or not email.strip() or not isinstance(name, str):
-            raise PayloadError(f"event {i}: needs 'email' and 'event'")
+    for i, ev, email, name in json_array_events(body, "SendGrid"):
         custom = ev.get("custom_args") if isinstance(ev.get("custom_args"), dict) else {}
         out.append(ProviderEvent(
-            kind=_kind(ev), recipient=email.strip(),
+            kind=_kind(ev), recipient=email,
             # Apple Mail Privacy Protection prefetches images: SendGrid flags those opens (delivery KPIs).
             provider_type="machine_open" if name == "open" and ev.get("sg_machine_open") is True else name,
             event_id=event_id(ev.get("sg_event_id"), ev),
