@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from auditor.cli import emit, fail
+from auditor.cli import fail
 
 MAX_REPORTED = 1000  # as the streaming import: bad rows listed in --json output
 
@@ -17,7 +17,7 @@ def bulk_import(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: 
                 workers: int | None, resume_from: int, as_json: bool) -> bool:
     """Import ``file`` with the bulk loader; False (nothing done) when ``bulk`` is None and the
     file is below the automatic threshold, so the streaming import runs instead."""
-    from auditor.ledger.cli import _ledger, _progress, open_import
+    from auditor.ledger.cli import _ledger, _progress, finish_import, open_import
     from consent_ledger.bulkload import AUTO_ROWS, bulk_append, count_lines
     from consent_ledger.importing import UnusableInput, read_rows
 
@@ -73,14 +73,5 @@ def bulk_import(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: 
             print(f"import interrupted: lines before {counts['next_line']} are in the ledger; "
                   f"continue with --resume-from {counts['next_line']}", file=sys.stderr)
             raise
-    if as_json:
-        emit({**counts, "mode": "bulk", "errors": bad, "errors_truncated": counts["bad"] > len(bad),
-              "warnings_list": warned})
-    else:
-        click.echo(f"imported {counts['imported']} event(s) in bulk"
-                   + (f" (seq {counts['first_seq']}..{counts['last_seq']})" if counts["imported"] else "")
-                   + (f"; {counts['warnings']} recorded without effect (see warnings)" if counts["warnings"] else "")
-                   + (f"; {counts['bad']} bad or refused row(s) skipped" if counts["bad"] else ""))
-    if counts["bad"]:
-        raise SystemExit(1)
+    finish_import(counts, bad, warned, as_json, mode="bulk")
     return True

@@ -58,6 +58,21 @@ def open_import(file: Path, as_json: bool) -> tuple[Any, str]:
     return stream, encoding
 
 
+def finish_import(counts: dict[str, Any], bad: list[dict[str, Any]], warned: list[dict[str, Any]],
+                  as_json: bool, *, mode: str | None = None) -> None:
+    """The import's report (one JSON document, or one line) for either path; exit 1 when rows were bad."""
+    if as_json:
+        emit({**counts, **({"mode": mode} if mode else {}), "errors": bad,
+              "errors_truncated": counts["bad"] > len(bad), "warnings_list": warned})
+    else:
+        click.echo(f"imported {counts['imported']} event(s)" + (f" in {mode}" if mode else "")
+                   + (f" (seq {counts['first_seq']}..{counts['last_seq']})" if counts["imported"] else "")
+                   + (f"; {counts['warnings']} recorded without effect (see warnings)" if counts["warnings"] else "")
+                   + (f"; {counts['bad']} bad or refused row(s) skipped" if counts["bad"] else ""))
+    if counts["bad"]:
+        raise SystemExit(1)
+
+
 @click.group("ledger")
 def ledger_group() -> None:
     """The consent ledger: record, look up, prove, verify, erase."""
@@ -204,16 +219,7 @@ def import_cmd(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: b
         except (UnusableInput, UnicodeDecodeError) as exc:
             fail(f"{file}: {exc}")
         flush(float("inf"))
-    if as_json:
-        emit({**counts, "errors": bad, "errors_truncated": counts["bad"] > len(bad),
-              "warnings_list": warned})
-    else:
-        click.echo(f"imported {counts['imported']} event(s)"
-                   + (f" (seq {counts['first_seq']}..{counts['last_seq']})" if counts["imported"] else "")
-                   + (f"; {counts['warnings']} recorded without effect (see warnings)" if counts["warnings"] else "")
-                   + (f"; {counts['bad']} bad or refused row(s) skipped" if counts["bad"] else ""))
-    if counts["bad"]:
-        raise SystemExit(1)
+    finish_import(counts, bad, warned, as_json)
 
 
 def _state_dict(s: Any) -> dict[str, Any]:
