@@ -79,9 +79,10 @@ def line_chart(series: Sequence[tuple[str, float | None]], *, limit: float | Non
     top = max([*values, limit or 0, 0]) * 1.15 or 1
     if percent:
         top = min(top, 1.0)
-    left, bottom, top_pad = 40, 18, 14
+    # room for "100.00%" left of the axis and half a day label ("11-29") right of the last point
+    left, right, bottom, top_pad = 48, 20, 18, 14
     plot_h = height - bottom - top_pad
-    step = (width - left - 8) / max(1, len(series) - 1)
+    step = (width - left - right) / max(1, len(series) - 1)
 
     def fmt(v: float) -> str:
         return f"{v:.2%}" if percent else _num(v)
