@@ -111,6 +111,8 @@ LABELS: dict[str, str] = {
     "bl_listed": "listed",
     "bl_clean": "clean",
     "bl_error": "error",
+    "bl_uncovered": "not covered by this list",
+    "bl_uncovered_why": "an IPv4-only list: it cannot answer for an IPv6 address",
     "history": "History of changes",
     "period": "Period",
     "timeline": "Findings over time",

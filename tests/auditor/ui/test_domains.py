@@ -101,3 +101,37 @@ def test_preflight_audits_a_pasted_zone(as_role):
     assert "No DMARC record" in page and "RFC 7489" in page
     bad = c.post("/domains/preflight", data={"zone": "@ IN BOGUS x", "origin": DOMAIN})
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(("lang", "badge", "why"), [
+    ("en", "not covered by this list", "an IPv4-only list: it cannot answer for an IPv6 address"),
+    ("ru", "не охватывается списком", "список только для IPv4: IPv6-адреса он не проверяет")])
+def test_an_ipv6_address_on_an_ipv4_only_list_is_not_covered_not_an_error(as_role, lang, badge, why):
+    # bl.test publishes only the IPv4 test point: it cannot answer for 2001:db8::10
+    c = as_role("security")
+    c.post("/domains", data={"value": DOMAIN, "ips": f"{IP} 2001:db8::10"})
+    assert c.post(f"/domains/{DOMAIN}/run").status_code == 303
+    page = c.get(f"/domains/{DOMAIN}", headers={"Accept-Language": lang}).get_data(as_text=True)
+    row = page.split("2001:db8::10</td>", 1)[1].split("</tr>", 1)[0]
+    assert 'class="badge text-bg-light border bl-uncovered"' in row
+    assert badge in row and why in row
+    assert "text-bg-secondary" not in row and ">error<" not in row and "ошибка" not in row
+    v4 = page.split(f"{IP}</td>", 1)[1].split("</tr>", 1)[0]
+    assert "bl-uncovered" not in v4  # the IPv4 address is checked as before
+
+
+@pytest.mark.parametrize(("lang", "badge", "why"), [
+    ("en", "not covered by this list", "an IPv4-only list: it cannot answer for an IPv6 address"),
+    ("ru", "не охватывается списком", "список только для IPv4: IPv6-адреса он не проверяет")])
+def test_the_pdf_blocklist_table_says_not_covered_in_both_languages(lang, badge, why):
+    from reports.data import BlocklistRow
+    from reports.render import _context, _env
+
+    rows = [BlocklistRow("bl.test", "ip", "2001:db8::10", "uncovered", "does not cover IPv6: ..."),
+            BlocklistRow("bl.test", "ip", IP, "error", "timeout")]
+    html = _env().from_string('{% from "_macros.html" import blocklist_table with context %}'
+                              "{{ blocklist_table(rows) }}").render(**_context(lang), rows=rows)
+    uncovered, error = html.split("<tbody>", 1)[1].split("</tr>")[:2]
+    assert badge in uncovered and why in uncovered and "sev-warn" not in uncovered
+    assert "does not cover IPv6" not in uncovered  # the English code gives way to the label
+    assert "sev-warn" in error and ("error" if lang == "en" else "ошибка") in error
