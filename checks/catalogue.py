@@ -322,5 +322,6 @@ def localised(d: dict[str, Any], lang: str) -> dict[str, Any]:
     r = RULES.get(d.get("rule_id", ""))
     out = {**d, "detail": detail_of(d, lang), "lang": lang}
     if r:
-        out.update(title=r.title(lang), citation=r.cite(lang), remedy=r.fix(lang))
+        # a stored citation is narrowed to the campaign's jurisdictions (citation_for): keep it
+        out.update(title=r.title(lang), citation=cite(d.get("citation") or r.citation, lang), remedy=r.fix(lang))
     return out

@@ -40,6 +40,7 @@ class RouteSpec:
     raw_body: str | None = None
     errors: dict[int, str] = field(default_factory=dict)
     produces: tuple[str, ...] = ()  # media types of a streamed (non-JSON) success body
+    localised: bool = False  # findings in ?lang= / Accept-Language (en, ru)
 
 
 ROUTES: list[RouteSpec] = []
@@ -98,12 +99,50 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
                        errors=validation_errors(exc)) from None
 
 
-def _parse_query(model: type[BaseModel]) -> BaseModel:
+def _parse_query(model: type[BaseModel], localised: bool = False) -> BaseModel:
+    args = request.args.to_dict()
+    if localised:
+        args.pop("lang", None)  # the route's language, not one of its model's fields
     try:
-        return model.model_validate(request.args.to_dict())
+        return model.model_validate(args)
     except ValidationError as exc:
         raise ApiError(422, "Invalid query", "the query string does not match the schema",
                        errors=validation_errors(exc)) from None
+
+
+LANGS = ("en", "ru")
+
+
+def request_lang() -> str | None:
+    """The language a client asked for: ``?lang=`` (en or ru, else 422), else the best match of
+    ``Accept-Language`` among en and ru; None when it asked for neither (the stored English)."""
+    given = request.args.get("lang")
+    if given is not None:
+        if given not in LANGS:
+            msg = f"lang must be one of {', '.join(LANGS)}, not {given!r}"
+            raise ApiError(422, "Invalid query", msg, errors=[{"loc": "lang", "msg": msg}])
+        return given
+    return request.accept_languages.best_match(LANGS) if request.accept_languages else None
+
+
+def localise_findings(result: Any, lang: str) -> Any:
+    """``result`` with every finding (a dict with a ``rule_id`` in a ``findings`` list, at any
+    depth) in ``lang``: title, citation, detail and remedy from the catalogues; rule ids unchanged."""
+    from checks.catalogue import localised
+
+    if isinstance(result, tuple):
+        return (localise_findings(result[0], lang), *result[1:])
+    if isinstance(result, list):
+        return [localise_findings(v, lang) for v in result]
+    if not isinstance(result, dict):
+        return result
+    out = {}
+    for k, v in result.items():
+        if k == "findings" and isinstance(v, list):
+            out[k] = [localised(f, lang) if isinstance(f, dict) and "rule_id" in f else f for f in v]
+        else:
+            out[k] = localise_findings(v, lang)
+    return out
 
 
 def _render(result: Any, status: int) -> Response:
@@ -130,31 +169,39 @@ def route(
     raw_body: str | None = None,
     errors: dict[int, str] | None = None,
     produces: tuple[str, ...] = (),
+    localised: bool = False,
 ) -> Callable:
     """Declare an API route: its scope, body and query models and response model.
 
     The handler gets ``principal`` and, when declared, ``body`` and ``query`` keyword arguments.
     ``errors`` documents problem statuses particular to this route (e.g. ``{409: "..."}``).
+    ``localised`` routes answer their findings in the language of ``?lang=`` or ``Accept-Language``.
     """
 
     def deco(fn: Callable) -> Callable:
         @wraps(fn)
         def view(**kwargs: Any) -> Response:
             principal = check_scope(scope)
+            lang = request_lang() if localised else None
             if body is not None:
                 kwargs["body"] = _parse_body(body)
             if query is not None:
-                kwargs["query"] = _parse_query(query)
+                kwargs["query"] = _parse_query(query, localised)
+
+            def run() -> Response:
+                result = fn(principal=principal, **kwargs)
+                return _render(localise_findings(result, lang) if lang else result, status)
+
             idem = request.headers.get("Idempotency-Key") if request.method == "POST" else None
             if idem and principal is not None:
                 from auditor.idempotency import replay_or_run
 
-                return replay_or_run(principal.actor, idem, lambda: _render(fn(principal=principal, **kwargs), status))
-            return _render(fn(principal=principal, **kwargs), status)
+                return replay_or_run(principal.actor, idem, run)
+            return run()
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=list(methods))
         ROUTES.append(RouteSpec(rule, methods, fn.__name__, summary, scope, body, query,
-                                {status: response}, tags, raw_body, dict(errors or {}), produces))
+                                {status: response}, tags, raw_body, dict(errors or {}), produces, localised))
         view.required_scope = scope  # type: ignore[attr-defined]
         return view
 
@@ -175,7 +222,11 @@ DESCRIPTION = """Compliance and deliverability audits, the consent ledger and th
 the scope it needs.  **Errors** are `application/problem+json` (RFC 9457): `title`, `status`,
 `detail`, and `errors` (`loc`, `msg`) for invalid bodies.  **Limits**: bodies up to 10485760 bytes
 (413), JSON nested up to 32 levels (400), request rates per API key and per client address (429
-with `Retry-After`).  **Retries**: send `Idempotency-Key` with a POST to make it safe to repeat."""
+with `Retry-After`).  **Retries**: send `Idempotency-Key` with a POST to make it safe to repeat.
+**Languages**: operations that return findings (campaigns, domain and IP audits, message checks,
+DMARC and TLS reports) take `?lang=ru` or `Accept-Language: ru`: each finding's `title`, `detail`,
+`citation` and `remedy` are then in Russian (with `"lang": "ru"`); `rule_id`, `severity`,
+`subject` and `evidence` do not change. Without either, findings are as stored (English)."""
 
 
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
@@ -209,6 +260,14 @@ def openapi_document() -> dict[str, Any]:
                 for name, prop in qs.get("properties", {}).items():
                     params.append({"name": name, "in": "query", "required": name in qs.get("required", []),
                                    "schema": prop})
+            if r.localised:
+                params += [{"name": "lang", "in": "query", "required": False,
+                            "description": "language of the findings' title, detail, citation and remedy "
+                                           "(rule ids do not change); default: Accept-Language, else English",
+                            "schema": {"type": "string", "enum": list(LANGS)}},
+                           {"name": "Accept-Language", "in": "header", "required": False,
+                            "description": "used when ?lang= is absent: the best match of en and ru",
+                            "schema": {"type": "string"}}]
             if method == "POST":
                 params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                                "description": "the same key and request replay the first answer "

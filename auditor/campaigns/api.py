@@ -35,7 +35,7 @@ def _view(campaign_id: int, principal: Principal | None) -> dict[str, Any]:
 @route("/campaigns", methods=("POST",), scope="campaign:submit", body=CampaignDocument,
        errors={409: "the campaign's state does not allow this", 503: "the organisation policy file is unusable"},
        response=CampaignOut, status=201, tags=("campaigns",),
-       summary="Submit a campaign: message checks, law packs, consent coverage and domain posture")
+       summary="Submit a campaign: message checks, law packs, consent coverage and domain posture", localised=True)
 def submit_campaign(principal: Principal, body: CampaignDocument) -> tuple[dict[str, Any], int]:
     """Audit and store a campaign; 201 with its status, findings and consent coverage."""
     message_json = parse_json_body()["message"]
@@ -63,7 +63,7 @@ def list_campaigns(principal: Principal, query: CampaignQuery) -> dict[str, Any]
 
 
 @route("/campaigns/<int:campaign_id>", scope="campaign:read", response=CampaignOut, tags=("campaigns",),
-       summary="A campaign's status, findings, coverage, reviews and (for the submitter) approval token")
+       summary="A campaign's status, findings, coverage, reviews and (for the submitter) approval token", localised=True)
 def get_campaign(principal: Principal, campaign_id: int) -> dict[str, Any]:
     """The campaign."""
     try:
@@ -75,7 +75,7 @@ def get_campaign(principal: Principal, campaign_id: int) -> dict[str, Any]:
 @route("/campaigns/<int:campaign_id>/reviews", methods=("POST",), scope="review:write", body=ReviewIn,
        errors={409: "the campaign's state does not allow this", 503: "the organisation policy file is unusable"},
        response=CampaignOut, status=201, tags=("campaigns",),
-       summary="Approve or reject a campaign (legal, security, admin; never the submitter)")
+       summary="Approve or reject a campaign (legal, security, admin; never the submitter)", localised=True)
 def review_campaign(principal: Principal, campaign_id: int, body: ReviewIn) -> tuple[dict[str, Any], int]:
     """Record a review decision."""
     try:

@@ -36,7 +36,7 @@ def _period(query: PeriodQuery) -> tuple[Any, Any]:
 @route("/dmarc/reports", methods=("POST",), scope="domain:write", response=ReportOut, status=201,
        raw_body="application/octet-stream", tags=("dmarc",),
        errors={422: "not a report, or a hostile one (the detail says why); nothing stored"},
-       summary="Post one DMARC aggregate or SMTP TLS report (xml, gzip, zip, json, or an email carrying one)")
+       summary="Post one DMARC aggregate or SMTP TLS report (xml, gzip, zip, json, or an email carrying one)", localised=True)
 def post_dmarc_report(principal: Principal) -> tuple[dict[str, Any], int]:
     """Store the report; 201 when new, 200 when that reporter's report id is already stored."""
     try:
@@ -48,7 +48,7 @@ def post_dmarc_report(principal: Principal) -> tuple[dict[str, Any], int]:
 
 
 @route("/domains/<domain>/sources", scope="domain:read", query=PeriodQuery, response=SourcesOut,
-       tags=("dmarc",), summary="Who sends as the domain: each source IP with alignment counts and a verdict")
+       tags=("dmarc",), summary="Who sends as the domain: each source IP with alignment counts and a verdict", localised=True)
 def domain_sources(principal: Principal, domain: str, query: PeriodQuery) -> dict[str, Any]:
     """The sources table of the period (default the last 30 days), unauthorised first."""
     domain = _domain(domain)
@@ -64,7 +64,7 @@ def domain_sources(principal: Principal, domain: str, query: PeriodQuery) -> dic
 
 
 @route("/domains/<domain>/tls-reports", scope="domain:read", query=PeriodQuery, response=TlsReportsOut,
-       tags=("dmarc",), summary="SMTP TLS report totals of the domain's policies over the period")
+       tags=("dmarc",), summary="SMTP TLS report totals of the domain's policies over the period", localised=True)
 def domain_tls_reports(principal: Principal, domain: str, query: PeriodQuery) -> dict[str, Any]:
     """TLS session totals per policy with failure details."""
     domain = _domain(domain)

@@ -36,7 +36,7 @@ class MessageCheckOut(BaseModel):
 
 @route("/messages/check", methods=("POST",), scope="message:check", query=MessageCheckQuery,
        response=MessageCheckOut, raw_body="message/rfc822", tags=("messages",),
-       summary="Check one message (raw RFC 5322 / MIME): headers, DKIM, alignment, unsubscribe, links")
+       summary="Check one message (raw RFC 5322 / MIME): headers, DKIM, alignment, unsubscribe, links", localised=True)
 def check_message_now(principal, query: MessageCheckQuery) -> dict[str, Any]:
     """Run every RULES.md §3 check of the posted message."""
     from checks.blocklists import parse_blocklists

@@ -36,7 +36,7 @@ def _domain(value: str) -> str:
 
 
 @route("/domains/<domain>/audit", methods=("POST",), scope="domain:write", body=AuditIn, response=AuditOut,
-       tags=("domains",), summary="Run the DNS and blocklist audit of a domain now (or preflight a proposed zone)")
+       tags=("domains",), summary="Run the DNS and blocklist audit of a domain now (or preflight a proposed zone)", localised=True)
 def audit_domain_now(principal: Principal, domain: str, body: AuditIn) -> dict[str, Any]:
     """Audit now; a live audit is stored in the history and diffed, a preflight is not."""
     domain = _domain(domain)
@@ -73,7 +73,7 @@ def _preflight(domain: str, zone: str, selectors: tuple[str, ...], ips: tuple[st
 
 
 @route("/domains/<domain>", scope="domain:read", query=HistoryQuery, response=PostureOut, tags=("domains",),
-       summary="A domain's latest posture and its audit history with the changes between audits")
+       summary="A domain's latest posture and its audit history with the changes between audits", localised=True)
 def domain_posture(principal: Principal, domain: str, query: HistoryQuery) -> dict[str, Any]:
     """Latest posture and history."""
     view = svc.posture_view(db(), "domain", _domain(domain), query.limit)
@@ -83,7 +83,7 @@ def domain_posture(principal: Principal, domain: str, query: HistoryQuery) -> di
 
 
 @route("/ips/<ip>", scope="domain:read", query=HistoryQuery, response=PostureOut, tags=("domains",),
-       summary="An IP's latest blocklist and PTR posture and its audit history")
+       summary="An IP's latest blocklist and PTR posture and its audit history", localised=True)
 def ip_posture(principal: Principal, ip: str, query: HistoryQuery) -> dict[str, Any]:
     """Latest posture and history of a monitored IP."""
     try:

@@ -140,3 +140,36 @@ def test_reported_stats_feed_the_bulk_rules_and_bad_ones_are_refused(loop):
     assert "72 hours" in by_id["BULK-UNSUBSCRIBE-LATENCY"]["detail"]
     bad = loop.submit(campaign_doc(["anna@example.org"], stats={"spam_rate": 3}))
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+
+
+def test_findings_in_russian_with_lang_or_accept_language_rule_ids_unchanged(loop):
+    from checks.catalogue import RULES, cite
+    from checks.i18n import detail_of
+
+    doc = campaign_doc(["anna@example.org"])
+    del doc["message"]["ad_marking"]  # an advert without its marking: a law finding with a detail
+    r = loop.client.post("/api/v1/campaigns?lang=ru", json=doc, headers=loop.h("sender"))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    cid, ru = r.json["id"], r.json["findings"]
+    en = loop.client.get(f"/api/v1/campaigns/{cid}", headers=loop.h("sender")).json["findings"]
+    assert [f["rule_id"] for f in ru] == [f["rule_id"] for f in en] and len(en) >= 2
+    assert all("lang" not in f for f in en)  # no language asked: as stored, English
+    for stored, f in zip(en, ru, strict=True):
+        rule = RULES[stored["rule_id"]]
+        assert (f["lang"], f["severity"], f["evidence"]) == ("ru", stored["severity"], stored["evidence"])
+        assert f["title"] == rule.title("ru") and stored["title"] == rule.title("en")
+        assert f["citation"] == cite(stored["citation"], "ru") and f["remedy"] == rule.fix("ru")
+        assert f["detail"] == detail_of(stored, "ru")
+    # at least one title, citation and detail really read differently in Russian
+    assert any(f["title"] != s["title"] for f, s in zip(ru, en, strict=True))
+    assert any(f["citation"] != s["citation"] for f, s in zip(ru, en, strict=True))
+    assert any(f["detail"] != s["detail"] and f["detail"] for f, s in zip(ru, en, strict=True))
+    by_header = loop.client.get(f"/api/v1/campaigns/{cid}",
+                                headers={**loop.h("sender"), "Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})
+    assert by_header.json["findings"] == ru
+    explicit_en = loop.client.get(f"/api/v1/campaigns/{cid}?lang=en",
+                                  headers={**loop.h("sender"), "Accept-Language": "ru"}).json["findings"]
+    assert [f["title"] for f in explicit_en] == [f["title"] for f in en] and explicit_en[0]["lang"] == "en"
+    bad = loop.client.get(f"/api/v1/campaigns/{cid}?lang=de", headers=loop.h("sender"))
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert bad.json["errors"][0]["loc"] == "lang"

@@ -126,3 +126,24 @@ def test_a_monitored_ip_has_its_own_posture(api):
     bodies = api.hook.wait_for(1)  # a listed IP at first check: a baseline alert
     assert len(bodies) == 1 and bodies[0]["json"]["event"] == "posture.baseline"
     assert api.client.get("/api/v1/ips/198.51.100.1", headers=api.sender).status_code == 404
+
+
+def test_dns_findings_in_russian_with_lang_or_accept_language(api):
+    from checks.catalogue import RULES
+
+    c = api.client
+    r = c.post(f"/api/v1/domains/{DOMAIN}/audit?lang=ru", json={"zone": zone(dmarc=None), "selectors": [SELECTOR]},
+               headers=api.security)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    missing = next(f for f in r.json["findings"] if f["rule_id"] == "DMARC-MISSING")
+    assert missing["title"] == RULES["DMARC-MISSING"].title("ru") != RULES["DMARC-MISSING"].title("en")
+    assert missing["lang"] == "ru" and missing["remedy"] == RULES["DMARC-MISSING"].fix("ru")
+    live = c.post(f"/api/v1/domains/{DOMAIN}/audit", json={"selectors": [SELECTOR], "ips": [IP]}, headers=api.security)
+    en = live.json["findings"]
+    ru = c.get(f"/api/v1/domains/{DOMAIN}?limit=5", headers={**api.sender, "Accept-Language": "ru"}).json
+    assert [f["rule_id"] for f in ru["latest"]["findings"]] == [f["rule_id"] for f in en]
+    assert [f["title"] for f in ru["latest"]["findings"]] == [RULES[f["rule_id"]].title("ru") for f in en]
+    assert all(f["lang"] == "ru" for f in ru["latest"]["findings"])
+    plain = c.get(f"/api/v1/domains/{DOMAIN}", headers=api.sender).json
+    assert [f["title"] for f in plain["latest"]["findings"]] == [f["title"] for f in en]
+    assert c.post(f"/api/v1/domains/{DOMAIN}/audit?lang=xx", json={}, headers=api.security).status_code == 422
