@@ -95,6 +95,20 @@ def lookup_failed(record: str, failure: LookupFailed, subject: str) -> Finding:
                                               "rdtype": failure.rdtype, "error": failure.error})
 
 
+def checkdmarc_failure(exc: Exception, *, record: str, name: str, subject: str, not_found: type[Exception],
+                       missing: str, invalid: str, unusable: Any = None) -> CheckResult:
+    """What a checkdmarc query error says of the record at ``name``: a failed lookup
+    (DNS-LOOKUP-FAILED: its state is unknown), no record (``missing``), or an unusable one
+    (``invalid``, with ``unusable`` as the detail, by default "{name} is unusable: {error}")."""
+    error = dns_error(exc)
+    if error:
+        return CheckResult(None, [lookup_failed(record, LookupFailed(name, "TXT", error), subject)])
+    if isinstance(exc, not_found):
+        return CheckResult(None, [finding(missing, msg("no record at {name}", name=name), subject=subject)])
+    detail = unusable if unusable is not None else msg("{name} is unusable: {error}", name=name, error=str(exc))
+    return CheckResult(None, [finding(invalid, detail, subject=subject)])
+
+
 def resolve(name: str, rdtype: str, *, resolver: dns.resolver.Resolver) -> dns.resolver.Answer | None:
     """The answer, None for NXDOMAIN, NODATA or an unaskable name; raises LookupFailed when no
     answer came."""

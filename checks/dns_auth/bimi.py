@@ -13,7 +13,7 @@ from checks.dns_auth import (
     CheckResult,
     LookupFailed,
     cd_args,
-    dns_error,
+    checkdmarc_failure,
     lookup_failed,
     txt_records,
 )
@@ -21,15 +21,7 @@ from checks.dns_auth.dmarc import discover, parse_dmarc_tags
 from checks.findings import Finding
 from checks.i18n import msg
 
-
-def parse_bimi_tags(record: str) -> dict[str, str]:
-    """``tag=value`` pairs of a BIMI record, tag names lower-cased."""
-    tags: dict[str, str] = {}
-    for part in record.split(";"):
-        name, sep, value = part.partition("=")
-        if sep and name.strip():
-            tags[name.strip().lower()] = value.strip()
-    return tags
+parse_bimi_tags = parse_dmarc_tags  # the same ``tag=value;`` syntax, tag names lower-cased
 
 
 def record_problems(record: str) -> list[str]:
@@ -84,14 +76,8 @@ def check_bimi(domain: str, *, resolver: dns.resolver.Resolver, selector: str = 
     except LookupFailed as exc:
         return CheckResult(None, [lookup_failed("bimi", exc, subject)])
     except cd.BIMIError as exc:
-        error = dns_error(exc)
-        if error:
-            return CheckResult(None, [lookup_failed("bimi", LookupFailed(name, "TXT", error), subject)])
-        if isinstance(exc, cd.BIMIRecordNotFound):
-            return CheckResult(None, [finding("BIMI-MISSING", msg("no record at {name}", name=name),
-                                              subject=subject)])
-        return CheckResult(None, [finding("BIMI-INVALID", msg("{name} is unusable: {error}", name=name,
-                                                              error=str(exc)), subject=subject)])
+        return checkdmarc_failure(exc, record="bimi", name=name, subject=subject, not_found=cd.BIMIRecordNotFound,
+                                  missing="BIMI-MISSING", invalid="BIMI-INVALID")
     record = query.get("record")
     if not record:
         return CheckResult(None, [finding("BIMI-MISSING", msg("no record at {name}", name=name), subject=subject)])

@@ -17,7 +17,7 @@ from checks.dns_auth import (
     CheckResult,
     LookupFailed,
     cd_args,
-    dns_error,
+    checkdmarc_failure,
     lookup_failed,
     resolve,
     txt_records,
@@ -143,14 +143,9 @@ def check_mta_sts(domain: str, *, resolver: dns.resolver.Resolver,
     except LookupFailed as exc:
         return CheckResult(None, [lookup_failed("mta-sts", exc, subject)])
     except cd.MTASTSError as exc:
-        error = dns_error(exc)
-        if error:
-            return CheckResult(None, [lookup_failed("mta-sts", LookupFailed(name, "TXT", error), subject)])
-        if isinstance(exc, cd.MTASTSRecordNotFound):
-            return CheckResult(None, [finding("MTA-STS-MISSING", msg("no record at {name}", name=name),
-                                              subject=subject)])
-        return CheckResult(None, [finding("MTA-STS-INVALID", msg("{name}: {error}", name=name, error=str(exc)),
-                                          subject=subject)])
+        return checkdmarc_failure(exc, record="mta-sts", name=name, subject=subject,
+                                  not_found=cd.MTASTSRecordNotFound, missing="MTA-STS-MISSING",
+                                  invalid="MTA-STS-INVALID", unusable=msg("{name}: {error}", name=name, error=str(exc)))
     info: dict[str, Any] = {"record": query.get("record")}
     try:
         info["parsed"] = dict(cd.parse_mta_sts_record(query["record"])["tags"])

@@ -5,16 +5,14 @@ from __future__ import annotations
 import checkdmarc.smtp_tls_reporting as cd
 import dns.resolver
 
-from checks.catalogue import finding
 from checks.dns_auth import (
     CheckResult,
     LookupFailed,
     cd_args,
-    dns_error,
+    checkdmarc_failure,
     lookup_failed,
     txt_records,
 )
-from checks.i18n import msg
 
 
 def check_tlsrpt(domain: str, *, resolver: dns.resolver.Resolver) -> CheckResult:
@@ -28,13 +26,8 @@ def check_tlsrpt(domain: str, *, resolver: dns.resolver.Resolver) -> CheckResult
     except LookupFailed as exc:
         return CheckResult(None, [lookup_failed("tlsrpt", exc, subject)])
     except cd.SMTPTLSReportingError as exc:
-        error = dns_error(exc)
-        if error:
-            return CheckResult(None, [lookup_failed("tlsrpt", LookupFailed(name, "TXT", error), subject)])
-        if isinstance(exc, cd.SMTPTLSReportingRecordNotFound):
-            return CheckResult(None, [finding("TLSRPT-MISSING", msg("no record at {name}", name=name),
-                                              subject=subject)])
         # RULES.md has no TLSRPT-INVALID: an unusable record sends no reports, like none
-        return CheckResult(None, [finding("TLSRPT-MISSING", msg("{name} is unusable: {error}", name=name,
-                                                                error=str(exc)), subject=subject)])
+        return checkdmarc_failure(exc, record="tlsrpt", name=name, subject=subject,
+                                  not_found=cd.SMTPTLSReportingRecordNotFound, missing="TLSRPT-MISSING",
+                                  invalid="TLSRPT-MISSING")
     return CheckResult({"record": query["record"], "tags": dict(parsed.get("tags") or {})}, [])
