@@ -8,7 +8,18 @@ from typing import Any
 
 import pytest
 
-from tests.auditor.dmarc.samples import DOMAIN, Row
+from tests.auditor.dmarc.samples import (
+    DOMAIN,
+    Row,
+    as_email,
+    google,
+    gz,
+    mailru,
+    microsoft,
+    yahoo,
+    yandex,
+    zipped,
+)
 from tests.checks.conftest import rsa_public
 
 ZONE = f"""
@@ -37,6 +48,14 @@ YANDEX = [Row("209.85.220.41", 5, "pass", "fail", S1, ((DOMAIN, "softfail"),))]
 MICROSOFT = [Row("192.0.2.10", 30, "pass", "pass", S1, OWN_SPF),
              Row("192.0.2.11", 90, "pass", "pass", ((DOMAIN, "google", "pass"),), OWN_SPF),
              Row("192.0.2.11", 10, "fail", "fail", ((DOMAIN, "google", "fail"),), (("bounce.other.example", "fail"),))]
+
+
+def five_receivers() -> dict[str, bytes]:
+    """The five receivers' reports of 2026-11-28, each in the container it sends, by file name."""
+    return {"google.zip": zipped(google(GOOGLE), "google.com!shop.example!1764288000!1764374399.xml"),
+            "yahoo.xml.gz": gz(yahoo(YAHOO)), "mailru.xml": mailru(MAILRU),
+            "yandex.eml": as_email(zipped(yandex(YANDEX)), "yandex.ru!shop.example.zip", "application/zip"),
+            "ms.xml.gz": gz(microsoft(MICROSOFT))}
 
 
 @dataclass

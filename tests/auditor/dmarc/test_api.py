@@ -5,18 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from auditor.dmarc.models import DmarcRecord, DmarcReport
-from tests.auditor.dmarc.conftest import GOOGLE, MAILRU, MICROSOFT, YAHOO, YANDEX
+from tests.auditor.dmarc.conftest import GOOGLE, MICROSOFT, five_receivers
 from tests.auditor.dmarc.samples import (
     DOMAIN,
     as_email,
     google,
     gz,
-    mailru,
     microsoft,
     tls_report,
-    yahoo,
-    yandex,
-    zipped,
 )
 from tests.checks.test_dmarc_reports import BOMB
 
@@ -37,10 +33,7 @@ EXPECTED = [
 
 
 def _ingest_all(post):
-    files = [zipped(google(GOOGLE), "google.com!shop.example!1764288000!1764374399.xml"), gz(yahoo(YAHOO)),
-             mailru(MAILRU), as_email(zipped(yandex(YANDEX)), "yandex.ru!shop.example.zip", "application/zip"),
-             gz(microsoft(MICROSOFT))]
-    return [post(f) for f in files]
+    return [post(f) for f in five_receivers().values()]
 
 
 def test_reports_from_five_receivers_make_the_sources_table(dmarc_env, post):

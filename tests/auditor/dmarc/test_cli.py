@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.auditor.dmarc.conftest import GOOGLE, MAILRU, MICROSOFT, YAHOO, YANDEX
+from tests.auditor.dmarc.conftest import five_receivers
 from tests.auditor.dmarc.samples import (
     DOMAIN,
-    as_email,
-    google,
-    gz,
-    mailru,
-    microsoft,
     tls_report,
-    yahoo,
-    yandex,
-    zipped,
 )
 from tests.checks.test_dmarc_reports import BOMB
 
@@ -24,9 +16,7 @@ def test_import_every_container_then_duplicates_and_refusals(dmarc_env, tmp_path
     from tests.conftest import Runner
 
     runner = Runner(dmarc_env.app)
-    files = {"google.zip": zipped(google(GOOGLE)), "yahoo.xml.gz": gz(yahoo(YAHOO)), "mailru.xml": mailru(MAILRU),
-             "yandex.eml": as_email(zipped(yandex(YANDEX)), "r.zip", "application/zip"),
-             "ms.xml.gz": gz(microsoft(MICROSOFT)), "tls.json": tls_report()}
+    files = {**five_receivers(), "tls.json": tls_report()}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     paths = [str(tmp_path / n) for n in files]
