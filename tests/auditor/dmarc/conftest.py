@@ -8,18 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.auditor.dmarc.samples import (
-    DOMAIN,
-    Row,
-    as_email,
-    google,
-    gz,
-    mailru,
-    microsoft,
-    yahoo,
-    yandex,
-    zipped,
-)
+from tests.auditor.dmarc import samples
+from tests.auditor.dmarc.samples import DOMAIN, Row
 from tests.checks.conftest import rsa_public
 
 ZONE = f"""
@@ -52,10 +42,11 @@ MICROSOFT = [Row("192.0.2.10", 30, "pass", "pass", S1, OWN_SPF),
 
 def five_receivers() -> dict[str, bytes]:
     """The five receivers' reports of 2026-11-28, each in the container it sends, by file name."""
-    return {"google.zip": zipped(google(GOOGLE), "google.com!shop.example!1764288000!1764374399.xml"),
-            "yahoo.xml.gz": gz(yahoo(YAHOO)), "mailru.xml": mailru(MAILRU),
-            "yandex.eml": as_email(zipped(yandex(YANDEX)), "yandex.ru!shop.example.zip", "application/zip"),
-            "ms.xml.gz": gz(microsoft(MICROSOFT))}
+    s = samples
+    return {"google.zip": s.zipped(s.google(GOOGLE), "google.com!shop.example!1764288000!1764374399.xml"),
+            "yahoo.xml.gz": s.gz(s.yahoo(YAHOO)), "mailru.xml": s.mailru(MAILRU),
+            "yandex.eml": s.as_email(s.zipped(s.yandex(YANDEX)), "yandex.ru!shop.example.zip", "application/zip"),
+            "ms.xml.gz": s.gz(s.microsoft(MICROSOFT))}
 
 
 @dataclass
