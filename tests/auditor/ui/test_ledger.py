@@ -38,7 +38,7 @@ def test_lookup_shows_state_and_history_without_storing_the_address(app, as_role
     # No claimed time was recorded: the page says what the evidence lacks, on both events.
     assert page.count("Evidence lacks: claimed_at (CONSENT-EVIDENCE-WEAK)") == 2
     ru = as_role("legal").get("/ledger", query_string={"q": ADDRESS}, headers={"Accept-Language": "ru"})
-    assert "В доказательствах нет: время дачи согласия (по данным отправителя)" in ru.get_data(as_text=True)
+    assert "В доказательствах нет: время события (по данным отправителя)" in ru.get_data(as_text=True)
 
 
 def test_unknown_person_and_bad_input(as_role, recorded):
