@@ -9,7 +9,13 @@ from flask import Blueprint, Flask, Response, current_app, g, json, request
 from auditor.errors import ApiError
 from auditor.integrations import services as svc
 from auditor.services import services
-from checks.providers import WEBHOOK_PROVIDERS, PayloadError, SignatureError, parse_payload
+from checks.providers import (
+    WEBHOOK_PROVIDERS,
+    PayloadError,
+    SignatureError,
+    count_events,
+    parse_payload,
+)
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 log = logging.getLogger("auditor.integrations")
@@ -78,16 +84,17 @@ def receive(provider: str, token: str) -> Response:
         raise ApiError(405, "Method Not Allowed", "the provider POSTs its events here")
     body = _body()
     _verify(integration, body)
-    try:
-        events = parse_payload(provider, body)
+    inline = not services().settings.broker_url
+    try:  # with a worker, the body is only checked here: the worker parses it from the inbox
+        events = parse_payload(provider, body) if inline else None
+        count = len(events) if events is not None else count_events(provider, body)
     except PayloadError as exc:
         raise ApiError(400, "Bad Request", f"not a {provider} webhook payload: {exc}") from None
-    inline = not services().settings.broker_url
-    accepted = svc.accept(current_app, integration.id, body, len(events), claim=inline,
+    accepted = svc.accept(current_app, integration.id, body, count, claim=inline,
                           token_sha256=integration.token_sha256)
     if accepted is None:  # removed since it was cached (by another process)
         raise ApiError(403, "Forbidden", "unknown webhook URL token for this provider")
-    answer = {"inbox_id": accepted.inbox_id, "events": len(events), "duplicate": accepted.duplicate}
+    answer = {"inbox_id": accepted.inbox_id, "events": count, "duplicate": accepted.duplicate}
     if not accepted.duplicate:
         answer.update(_dispatch(current_app, accepted.inbox_id, events, integration if inline else None))
     elif inline:  # the provider's retry of an entry whose processing failed: try again now

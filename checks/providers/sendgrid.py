@@ -82,7 +82,9 @@ def parse(body: bytes) -> list[ProviderEvent]:
     """The events of one Event Webhook POST."""
     out = []
     for i, ev, email, name in json_array_events(body, "SendGrid"):
-        custom = ev.get("custom_args") if isinstance(ev.get("custom_args"), dict) else {}
+        custom = ev.get("custom_args")
+        if type(custom) is not dict:
+            custom = {}
         out.append(ProviderEvent(
             kind=_kind(ev), recipient=email,
             # Apple Mail Privacy Protection prefetches images: SendGrid flags those opens (delivery KPIs).
