@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -167,8 +168,15 @@ _TARGETS: dict[tuple[str, str], HookTarget] = {}
 _TARGETS_MAX = 4096
 
 
+_DB_KEYS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
 def _db_key(bind: Any) -> str:
-    return bind.url.render_as_string(hide_password=True)
+    engine = getattr(bind, "engine", bind)
+    key = _DB_KEYS.get(engine)
+    if key is None:
+        key = _DB_KEYS[engine] = engine.url.render_as_string(hide_password=True)
+    return key
 
 
 def hook_target(app: Flask, provider: str, token: str) -> HookTarget | None:
