@@ -290,6 +290,11 @@ WHAT = "WSGI app on waitress inserting the raw body into SQLite, same client, me
 TARGET = ">= 2000 events/s and ratio >= 0.25"
 
 
+def _latency(metric: str, runs: list[float], limit: float, **cold: float) -> dict:
+    return _result(metric, max(runs), "s", f"<= {limit} s", max(runs) <= limit, runs=[round(x, 3) for x in runs],
+                   **{k: round(v, 3) for k, v in cold.items()})
+
+
 def _figure(metric: str, ours: float, bare: float, events: int, **extra: object) -> dict:
     return _result(metric, ours, "events/s", TARGET, ours >= 2000 and ours / bare >= 0.25,
                    {"what": WHAT, "value": bare}, events=events, **extra)
@@ -326,9 +331,7 @@ def main() -> None:
                                        size * requests, mode="inline: 2xx after the ledger and delivery stores"))
             cold = _suppression_latency(port, path, key, token, people[:1], sign)  # first gate call: caches
             inline = _suppression_latency(port, path, key, token, people[1:probes + 1], sign)
-            results.append(_result("webhook_2xx_to_gate_suppression_inline_max", max(inline), "s", "<= 1 s",
-                                   max(inline) <= 1, runs=[round(x, 3) for x in inline],
-                                   cold_first=round(cold[0], 3)))
+            results.append(_latency("webhook_2xx_to_gate_suppression_inline_max", inline, 1, cold_first=cold[0]))
         finally:
             server.terminate()
             server.wait(10)
@@ -361,9 +364,8 @@ def main() -> None:
                                            size * requests, mode="Celery: until the worker (2 threads) "
                                            "drained the inbox, from the first request"))
                 celery = _suppression_latency(port, path, key, token, people[probes + 2:], sign)
-                results.append(_result("webhook_2xx_to_gate_suppression_celery_max", max(celery), "s", "<= 5 s",
-                                       max(celery) <= 5, runs=[round(x, 3) for x in celery],
-                                       cold_first_incl_worker_start=round(cold[0], 3)))
+                results.append(_latency("webhook_2xx_to_gate_suppression_celery_max", celery, 5,
+                                        cold_first_incl_worker_start=cold[0]))
             finally:
                 worker.terminate()
                 worker.wait(15)
