@@ -138,14 +138,6 @@ def inbox_counts(session: Session) -> dict[int, dict[str, int]]:
     return out
 
 
-def by_token(session: Session, provider: str, token: str) -> Integration | None:
-    """The integration whose URL token is ``token`` for ``provider``, else None."""
-    if not token or len(token) > 200:
-        return None
-    row = session.scalar(sa.select(Integration).where(Integration.token_sha256 == token_hash(token)))
-    return row if row is not None and row.provider == provider else None
-
-
 @dataclass(frozen=True, slots=True)
 class HookTarget:
     """What a webhook request needs of its integration: a read-only copy, safe to share between threads."""
@@ -166,8 +158,6 @@ class HookTarget:
 # drops the copy in this process. Only known tokens are kept: a new integration works at once.
 _TARGETS: dict[tuple[str, str], HookTarget] = {}
 _TARGETS_MAX = 4096
-
-
 _DB_KEYS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
