@@ -38,12 +38,17 @@ def test_defaults_leave_room_for_a_large_sender_and_a_busy_gate():
     assert _per_minute(s.ratelimit_hooks_address) <= 120  # unknown tokens: guessing stays slow
 
 
-def test_a_burst_over_the_old_limit_on_a_valid_token_is_accepted(hooks_sqlite):
+def test_defaults_accept_a_burst_on_a_valid_token_and_stop_guessing(hooks_sqlite):
     h = hooks_sqlite
     # the old per-address limit was 120/minute: an ESP posting from one address met it
     answers = [h.post("sendgrid", _one_event(n)) for n in range(150)]
     assert [r.status_code for r in answers] == [200] * 150
     assert h.count("delivery_events", "provider_event_id LIKE 'burst-%'") == 150
+    # with the same defaults, guessing tokens from one address is stopped after 60 a minute
+    guesses = [h.post("sendgrid", _one_event(0), url=f"/hooks/sendgrid/guess{n}") for n in range(61)]
+    assert [r.status_code for r in guesses[:60]] == [403] * 60
+    _assert_429(guesses[60], "client")
+    assert h.post("sendgrid", _one_event(150)).status_code == 200  # the valid token still passes
 
 
 def test_bad_tokens_from_one_address_get_429_and_valid_tokens_from_it_do_not(make_app, make_user, dns_server):
