@@ -73,8 +73,10 @@ class Settings(BaseSettings):
     ratelimit_storage_url: str | None = None
     ratelimit_api_key: str = "600/minute"
     ratelimit_api_address: str = "1200/minute"
+    ratelimit_gate: str = "12000/minute"  # POST /api/v1/gate/check, per API key and per address
     ratelimit_public: str = "30/minute"
-    ratelimit_hooks: str = "120/minute"
+    ratelimit_hooks: str = "12000/minute"  # /hooks/<provider>/<token>, per integration (URL token)
+    ratelimit_hooks_address: str = "60/minute"  # /hooks/ with an unknown token, per client address
 
     @field_validator("dns_nameservers")
     @classmethod
@@ -112,7 +114,8 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return v.upper()
 
-    @field_validator("ratelimit_api_key", "ratelimit_api_address", "ratelimit_public", "ratelimit_hooks")
+    @field_validator("ratelimit_api_key", "ratelimit_api_address", "ratelimit_gate", "ratelimit_public",
+                     "ratelimit_hooks", "ratelimit_hooks_address")
     @classmethod
     def _limit(cls, v: str) -> str:
         from limits import parse_many

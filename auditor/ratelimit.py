@@ -1,7 +1,9 @@
 """Request rate limits (Flask-Limiter) and sliding-window limits on failed logins.
 
-Request limits: per API key and per client address on ``/api/``, per address on ``/u/`` (public
-unsubscribe) and ``/hooks/`` (provider webhooks), or on any view marked with ``limited(area)``.
+Request limits: per API key and per client address on ``/api/`` (gate checks have their own, higher
+ones), per address on ``/u/`` (public unsubscribe), and on ``/hooks/`` (provider webhooks) per
+integration for a known URL token and per address for an unknown one; or on any view marked with
+``limited(area)``.
 Counters live in Redis when one is configured (shared by every worker and process), in memory
 otherwise; a breach is a 429 problem document with ``Retry-After`` (RFC 9110, 10.2.3).
 
@@ -32,11 +34,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("auditor.ratelimit")
 
 # Path prefixes and the limited area they belong to (a view marked with ``limited`` wins).
-PREFIXES = (("/api/", "api"), ("/u/", "public"), ("/hooks/", "hooks"))
+PREFIXES = (("/api/v1/gate/check", "gate"), ("/api/", "api"), ("/u/", "public"), ("/hooks/", "hooks"))
 
 
 def limited(area: str) -> Callable:
-    """Mark a view as part of a limited area (``"public"`` or ``"hooks"``), wherever it is mounted."""
+    """Mark a view as part of a limited area (``"public"``, ``"hooks"`` or ``"gate"``), wherever it is mounted."""
 
     def deco(fn: Callable) -> Callable:
         fn.ratelimit_area = area  # type: ignore[attr-defined]
@@ -65,6 +67,19 @@ def api_key_id() -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
+def hook_integration() -> Any:
+    """The integration whose URL token the current webhook request carries, else None (the
+    receivers register the lookup; it is cached, and done once per request)."""
+    lookup = current_app.extensions.get("auditor_hook_target")
+    return lookup() if lookup is not None else None
+
+
+def hook_integration_id() -> str:
+    """The per-integration key of a webhook request: a digest of its URL token, never the token."""
+    target = hook_integration()
+    return target.token_sha256[:32] if target is not None else "-"
+
+
 def storage_url(settings: Settings) -> str:
     """``AUDITOR_RATELIMIT_STORAGE_URL``, else a Redis broker's URL, else process memory."""
     if settings.ratelimit_storage_url:
@@ -74,13 +89,18 @@ def storage_url(settings: Settings) -> str:
     return "memory://"
 
 
-def _breached(limit: RequestLimit) -> Any:
-    from auditor.errors import problem
+def _breach(who: str) -> Callable[[RequestLimit], Any]:
+    def breached(limit: RequestLimit) -> Any:
+        from auditor.errors import problem
 
-    wait = max(1, int(limit.reset_at - time.time()))
-    return problem(429, "Too Many Requests",
-                   f"more than {limit.limit} from this client; retry in {wait} seconds",
-                   headers={"Retry-After": str(wait)})
+        wait = max(1, int(limit.reset_at - time.time()))
+        return problem(429, "Too Many Requests", f"more than {limit.limit} from this {who}; retry in {wait} seconds",
+                       headers={"Retry-After": str(wait)})
+
+    return breached
+
+
+_breached = _breach("client")
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -90,17 +110,30 @@ def init_app(app: Flask, settings: Settings) -> None:
     def outside(area: str) -> Callable[[], bool]:
         return lambda: request_area() != area
 
-    def no_key() -> bool:
-        return request_area() != "api" or not request.headers.get("Authorization")
+    def no_key(area: str) -> Callable[[], bool]:
+        return lambda: request_area() != area or not request.headers.get("Authorization")
+
+    def hook_known(known: bool) -> Callable[[], bool]:
+        # exempt unless a webhook request whose token is (un)known, as asked
+        return lambda: request_area() != "hooks" or (hook_integration() is not None) != known
 
     limits = [
         ApplicationLimit(settings.ratelimit_api_key, key_function=api_key_id, scope="api-key",
-                         exempt_when=no_key, on_breach=_breached),
+                         exempt_when=no_key("api"), on_breach=_breach("API key")),
         ApplicationLimit(settings.ratelimit_api_address, scope="api-address", exempt_when=outside("api"),
+                         on_breach=_breached),
+        # The gate is called for every send (a million times a day by one integration): its own limits.
+        ApplicationLimit(settings.ratelimit_gate, key_function=api_key_id, scope="gate-key",
+                         exempt_when=no_key("gate"), on_breach=_breach("API key")),
+        ApplicationLimit(settings.ratelimit_gate, scope="gate-address", exempt_when=outside("gate"),
                          on_breach=_breached),
         ApplicationLimit(settings.ratelimit_public, scope="public", exempt_when=outside("public"),
                          on_breach=_breached),
-        ApplicationLimit(settings.ratelimit_hooks, scope="hooks", exempt_when=outside("hooks"),
+        # Webhooks: an ESP posts from a few shared addresses, fast; a known URL token is counted per
+        # integration, and only requests with an unknown token per address (token guessing).
+        ApplicationLimit(settings.ratelimit_hooks, key_function=hook_integration_id, scope="hooks",
+                         exempt_when=hook_known(True), on_breach=_breach("integration")),
+        ApplicationLimit(settings.ratelimit_hooks_address, scope="hooks-address", exempt_when=hook_known(False),
                          on_breach=_breached),
     ]
     url = storage_url(settings)

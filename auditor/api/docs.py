@@ -39,7 +39,7 @@ PROBLEM_EXAMPLES = {
     413: ("Request Entity Too Large", "the request body is larger than 10485760 bytes"),
     415: ("Unsupported Media Type", "send the body as application/json"),
     422: ("Invalid request", "the body does not match the schema"),
-    429: ("Too Many Requests", "more than 600 per 1 minute from this client; retry in 12 seconds"),
+    429: ("Too Many Requests", "more than 600 per 1 minute from this API key; retry in 12 seconds"),
 }
 
 _STRINGS = {"date-time": "2026-11-01T10:00:00Z", "date": "2026-11-01", "email": "anna@example.org",

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, current_app, json, request
+from flask import Blueprint, Flask, Response, current_app, g, json, request
 
 from auditor.errors import ApiError
 from auditor.integrations import services as svc
 from auditor.services import services
-from checks.providers import WEBHOOK_PROVIDERS, PayloadError, SignatureError, parse_payload
+from checks.providers import (
+    WEBHOOK_PROVIDERS,
+    PayloadError,
+    SignatureError,
+    count_events,
+    parse_payload,
+)
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 log = logging.getLogger("auditor.integrations")
@@ -53,13 +59,23 @@ def _verify(integration, body: bytes) -> None:
         raise ApiError(403, "Forbidden", f"signature refused: {exc}") from None
 
 
+def request_target() -> svc.HookTarget | None:
+    """The integration of the current request's URL token (looked up once per request; the
+    request limits ask too: a known token is limited per integration, an unknown one per address)."""
+    if "hook_target" not in g:
+        args = request.view_args or {}
+        provider, token = args.get("provider"), args.get("token")
+        g.hook_target = (svc.hook_target(current_app, provider, token)
+                         if request.blueprint == bp.name and provider in WEBHOOK_PROVIDERS and token else None)
+    return g.hook_target
+
+
 @bp.route("/<provider>/<token>", methods=("GET", "HEAD", "POST"))
 def receive(provider: str, token: str) -> Response:
     """Accept one provider request: token, size, signature, format; inbox; then process."""
     if provider not in WEBHOOK_PROVIDERS:
         raise ApiError(404, "Not Found", f"no webhook receiver for {provider!r}")
-    with services().sessions() as s:
-        integration = svc.by_token(s, provider, token)
+    integration = request_target()
     if integration is None:
         raise ApiError(403, "Forbidden", "unknown webhook URL token for this provider")
     if request.method != "POST":
@@ -68,13 +84,17 @@ def receive(provider: str, token: str) -> Response:
         raise ApiError(405, "Method Not Allowed", "the provider POSTs its events here")
     body = _body()
     _verify(integration, body)
-    try:
-        events = parse_payload(provider, body)
+    inline = not services().settings.broker_url
+    try:  # with a worker, the body is only checked here: the worker parses it from the inbox
+        events = parse_payload(provider, body) if inline else None
+        count = len(events) if events is not None else count_events(provider, body)
     except PayloadError as exc:
         raise ApiError(400, "Bad Request", f"not a {provider} webhook payload: {exc}") from None
-    inline = not services().settings.broker_url
-    accepted = svc.accept(current_app, integration.id, body, len(events), claim=inline)
-    answer = {"inbox_id": accepted.inbox_id, "events": len(events), "duplicate": accepted.duplicate}
+    accepted = svc.accept(current_app, integration.id, body, count, claim=inline,
+                          token_sha256=integration.token_sha256)
+    if accepted is None:  # removed since it was cached (by another process)
+        raise ApiError(403, "Forbidden", "unknown webhook URL token for this provider")
+    answer = {"inbox_id": accepted.inbox_id, "events": count, "duplicate": accepted.duplicate}
     if not accepted.duplicate:
         answer.update(_dispatch(current_app, accepted.inbox_id, events, integration if inline else None))
     elif inline:  # the provider's retry of an entry whose processing failed: try again now
@@ -98,6 +118,7 @@ def _dispatch(app: Flask, inbox_id: int, events: list, held: object) -> dict:
 def init_app(app: Flask) -> None:
     """Register the receivers; their authentication is the URL token and the provider's signature."""
     app.register_blueprint(bp)
+    app.extensions["auditor_hook_target"] = request_target
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         csrf.exempt(bp)

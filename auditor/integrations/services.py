@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -112,6 +113,7 @@ def get_integration(session: Session, name: str) -> Integration:
 def remove_integration(session: Session, name: str) -> None:
     """Delete an integration; its URL stops working. Ledger events it caused stay (append-only)."""
     row = get_integration(session, name)
+    forget_hook_target(session.get_bind(), row.token_sha256)
     session.execute(sa.delete(InboxEntry).where(InboxEntry.integration_id == row.id))
     session.execute(sa.delete(DeliveryEvent).where(DeliveryEvent.integration_id == row.id))
     session.execute(sa.update(BounceSuppression).where(BounceSuppression.integration_id == row.id)
@@ -136,12 +138,60 @@ def inbox_counts(session: Session) -> dict[int, dict[str, int]]:
     return out
 
 
-def by_token(session: Session, provider: str, token: str) -> Integration | None:
-    """The integration whose URL token is ``token`` for ``provider``, else None."""
+@dataclass(frozen=True, slots=True)
+class HookTarget:
+    """What a webhook request needs of its integration: a read-only copy, safe to share between threads."""
+
+    id: int
+    name: str
+    provider: str
+    controller: str | None
+    channel: str
+    purpose: str
+    secret: str | None
+    token_sha256: str
+
+
+# Integrations by (database URL, token hash). An integration's token, provider, secret, channel
+# and purpose never change (there is no edit, only remove and add), so a copy stays right for as
+# long as the row exists; the inbox write re-checks that it does (``accept``), and ``remove``
+# drops the copy in this process. Only known tokens are kept: a new integration works at once.
+_TARGETS: dict[tuple[str, str], HookTarget] = {}
+_TARGETS_MAX = 4096
+_DB_KEYS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _db_key(bind: Any) -> str:
+    engine = getattr(bind, "engine", bind)
+    key = _DB_KEYS.get(engine)
+    if key is None:
+        key = _DB_KEYS[engine] = engine.url.render_as_string(hide_password=True)
+    return key
+
+
+def hook_target(app: Flask, provider: str, token: str) -> HookTarget | None:
+    """The integration of webhook URL token ``token`` for ``provider`` (cached), else None."""
     if not token or len(token) > 200:
         return None
-    row = session.scalar(sa.select(Integration).where(Integration.token_sha256 == token_hash(token)))
-    return row if row is not None and row.provider == provider else None
+    digest = token_hash(token)
+    key = (_db_key(services(app).engine), digest)
+    found = _TARGETS.get(key)
+    if found is None:
+        with services(app).sessions() as s:
+            row = s.scalar(sa.select(Integration).where(Integration.token_sha256 == digest))
+            if row is None:
+                return None
+            found = HookTarget(row.id, row.name, row.provider, row.controller, row.channel, row.purpose,
+                               row.secret, row.token_sha256)
+        if len(_TARGETS) >= _TARGETS_MAX:
+            _TARGETS.clear()
+        _TARGETS[key] = found
+    return found if found.provider == provider else None
+
+
+def forget_hook_target(bind: Any, digest: str) -> None:
+    """Drop the cached copy of the integration whose token hash is ``digest`` (it was removed)."""
+    _TARGETS.pop((_db_key(bind), digest), None)
 
 
 def _aware(ts: datetime) -> datetime:
@@ -163,27 +213,42 @@ class Accepted:
     events: int
 
 
-def accept(app: Flask, integration_id: int, body: bytes, events: int, *, claim: bool = False) -> Accepted:
+def accept(app: Flask, integration_id: int, body: bytes, events: int, *, claim: bool = False,
+           token_sha256: str | None = None) -> Accepted | None:
     """Write a verified, parsed request into the inbox (committed on return).
 
     ``claim``: the caller processes it at once (inline): the row is written already claimed
     (accept and claim in one transaction: the same outcome as the two events of the table).
+    ``token_sha256``: the row is written only while the integration still has that URL token
+    (in the same statement), so a cached integration removed meanwhile gets None, not a 2xx.
     """
     digest = hashlib.sha256(body).hexdigest()
     table = InboxEntry.__table__
     now = datetime.now(UTC)
     held = {"state": "processing", "attempts": 1, "lease_until": now + LEASE} if claim else {
-        "state": "received", "attempts": 0}
+        "state": "received", "attempts": 0, "lease_until": None}
+    values = {"integration_id": integration_id, "body_sha256": digest, "body": body, "events": events,
+              "received_at": now, **held}
     with transaction(services(app).sessions) as s:
-        stmt = (_insert(s, table).values(integration_id=integration_id, body_sha256=digest, body=body,
-                                          events=events, received_at=now, **held)
-                .on_conflict_do_nothing(index_elements=["integration_id", "body_sha256"])
-                .returning(table.c.id))
-        new_id = s.execute(stmt).scalar()
+        if token_sha256 is None:
+            source: Any = None
+            stmt = _insert(s, table).values(**values)
+        else:
+            it = Integration.__table__
+            source = sa.select(*(sa.literal(v, table.c[k].type).label(k) for k, v in values.items())).where(
+                sa.exists().where(it.c.id == integration_id, it.c.token_sha256 == token_sha256))
+            stmt = _insert(s, table).from_select(list(values), source)
+        new_id = s.execute(stmt.on_conflict_do_nothing(index_elements=["integration_id", "body_sha256"])
+                           .returning(table.c.id)).scalar()
         if new_id is not None:
             return Accepted(int(new_id), False, events)
-        old = s.scalar(sa.select(table.c.id).where(table.c.integration_id == integration_id,
-                                                    table.c.body_sha256 == digest))
+        again = sa.select(table.c.id).where(table.c.integration_id == integration_id, table.c.body_sha256 == digest)
+        if token_sha256 is not None:
+            again = again.where(source.whereclause)
+        old = s.scalar(again)
+        if old is None:  # the integration was removed (its inbox with it)
+            forget_hook_target(s.get_bind(), token_sha256 or "")
+            return None
         return Accepted(int(old), True, events)
 
 
@@ -212,7 +277,7 @@ class Processed:
 
 
 def process_entry(app: Flask, inbox_id: int, events: list[ProviderEvent] | None = None, *,
-                  held_by_caller: Integration | None = None) -> Processed:
+                  held_by_caller: Integration | HookTarget | None = None) -> Processed:
     """Process one inbox entry exactly once (a no-op when another holds it or it is done).
 
     Inline processing passes the body already parsed (``events``) and the integration of an
@@ -272,7 +337,7 @@ def address_sha256(normalised: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def ingest(app: Flask, integration: Integration, events: Iterable[ProviderEvent], inbox_id: int, *,
+def ingest(app: Flask, integration: Integration | HookTarget, events: Iterable[ProviderEvent], inbox_id: int, *,
            finish: bool = False) -> Processed:
     """Store provider events once each and apply their consequences (see the module's steps 2-3).
 
@@ -326,7 +391,7 @@ def ingest(app: Flask, integration: Integration, events: Iterable[ProviderEvent]
     return out
 
 
-def evidence_urn(integration: Integration, e: ProviderEvent) -> str:
+def evidence_urn(integration: Integration | HookTarget, e: ProviderEvent) -> str:
     """Where a withdrawal came from, as the ledger keeps it: provider, integration and event id."""
     return f"urn:auditor:integration:{integration.provider}:{integration.id}:event:{e.event_id}"
 
@@ -347,7 +412,7 @@ def withdrawal_sources(session: Session, history: list[dict[str, Any]]) -> dict[
     return found
 
 
-def _withdraw(app: Flask, ledger: Any, integration: Integration,
+def _withdraw(app: Flask, ledger: Any, integration: Integration | HookTarget,
               items: list[tuple[ProviderEvent, str, str]]) -> int:
     """Append ``withdrawn`` once per person, unless already stopped or consent was given after."""
     from consent_ledger import EventIn, Evidence
@@ -382,7 +447,7 @@ def _withdraw(app: Flask, ledger: Any, integration: Integration,
     return len(batch)
 
 
-def _suppress(s: Session, integration: Integration, items: list[tuple[ProviderEvent, str, str]]) -> int:
+def _suppress(s: Session, integration: Integration | HookTarget, items: list[tuple[ProviderEvent, str, str]]) -> int:
     """Record hard bounces in the session's transaction (the first per address stays)."""
     if not items:
         return 0

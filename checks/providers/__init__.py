@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 # What an event becomes in Auditor (docs/integrations.md, "What an event becomes").
 WITHDRAWAL_KINDS = frozenset({"unsubscribe", "group_unsubscribe", "complaint"})
@@ -21,6 +20,7 @@ KINDS = ("unsubscribe", "group_unsubscribe", "complaint", "hard_bounce", "soft_b
          "sent", "delivered", "deferred", "dropped", "opened", "clicked", "other")
 WEBHOOK_PROVIDERS = ("sendgrid", "mailchimp", "unisender", "sendpulse")
 MAX_EVENT_ID = 200
+MAX_UNIX_TIME = 253402300800  # 10000-01-01: the first Unix time ``datetime`` cannot hold
 
 
 class PayloadError(ValueError):
@@ -31,9 +31,9 @@ class SignatureError(ValueError):
     """The request's signature or authentication value does not verify."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderEvent:
-    """One recipient event from an ESP, in the provider-neutral shape."""
+class ProviderEvent(NamedTuple):
+    """One recipient event from an ESP, in the provider-neutral shape (immutable; a named tuple
+    because a batch builds thousands: three times cheaper than a frozen dataclass)."""
 
     kind: str  # one of KINDS
     provider_type: str  # the provider's own name of the event ("spamreport", "cleaned", ...)
@@ -116,9 +116,32 @@ def parse_payload(provider: str, body: bytes) -> list[ProviderEvent]:
     return modules[provider].parse(body)
 
 
+def count_events(provider: str, body: bytes) -> int:
+    """How many events a webhook body holds, raising PayloadError wherever ``parse_payload`` would,
+    without building them: the receiver's check before its 2xx when a worker does the parsing."""
+    names = {"sendgrid": "SendGrid", "sendpulse": "SendPulse"}
+    if provider not in names:  # one form (Mailchimp) or a rare format (UniOne): parse it
+        return len(parse_payload(provider, body))
+    data = json_body(body)
+    if type(data) is list and all(  # the common batch, checked in one pass without a call per event
+            type(ev) is dict and type(ev.get("email")) is str and type(ev.get("event")) is str
+            and type(ev.get("timestamp")) is int and 0 <= ev["timestamp"] < MAX_UNIX_TIME and ev["email"].strip()
+            for ev in data):
+        return len(data)
+    n = 0  # something is unusual: the parser's own checks, which say what is wrong
+    for i, ev, _email, _name in array_events(data, names[provider]):
+        unix_time(ev.get("timestamp"), f"event {i}: timestamp")  # the one field parse() refuses
+        n += 1
+    return n
+
+
 def json_array_events(body: bytes, provider: str) -> Iterator[tuple[int, dict[str, Any], str, str]]:
     """(index, event, email, event name) of a JSON array of events (SendGrid, SendPulse)."""
-    data = json_body(body)
+    return array_events(json_body(body), provider)
+
+
+def array_events(data: Any, provider: str) -> Iterator[tuple[int, dict[str, Any], str, str]]:
+    """``json_array_events`` of a body already decoded."""
     if not isinstance(data, list):
         raise PayloadError(f"{provider} posts a JSON array of events")
     for i, ev in enumerate(data):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -48,6 +49,12 @@ def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
     return key
 
 
+@lru_cache(maxsize=256)
+def _verifier(public_key: str) -> ec.EllipticCurvePublicKey:
+    """The loaded key of a verification key text (parsed once per key, not per request)."""
+    return load_public_key(public_key)
+
+
 def verify_signature(public_key: str, signature: str | None, timestamp: str | None, body: bytes) -> None:
     """Raise SignatureError unless ``signature`` is the key's ECDSA signature of timestamp + body."""
     if not signature or not timestamp:
@@ -57,7 +64,7 @@ def verify_signature(public_key: str, signature: str | None, timestamp: str | No
     except (binascii.Error, ValueError):
         raise SignatureError("the signature is not base64") from None
     try:
-        load_public_key(public_key).verify(sig, timestamp.encode("utf-8") + body, ec.ECDSA(hashes.SHA256()))
+        _verifier(public_key).verify(sig, timestamp.encode("utf-8") + body, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         raise SignatureError("the signature does not match the body and timestamp") from None
 
@@ -75,7 +82,9 @@ def parse(body: bytes) -> list[ProviderEvent]:
     """The events of one Event Webhook POST."""
     out = []
     for i, ev, email, name in json_array_events(body, "SendGrid"):
-        custom = ev.get("custom_args") if isinstance(ev.get("custom_args"), dict) else {}
+        custom = ev.get("custom_args")
+        if type(custom) is not dict:
+            custom = {}
         out.append(ProviderEvent(
             kind=_kind(ev), recipient=email,
             # Apple Mail Privacy Protection prefetches images: SendGrid flags those opens (delivery KPIs).

@@ -1,4 +1,5 @@
-"""Request limits: per API key and address on the API, per address on /u/ and /hooks/; 429 problem+json."""
+"""Request limits: per API key and address on the API, per address on /u/ and on /hooks/ without a
+known token; 429 problem+json (per integration and the gate's own limits: tests/auditor/integrations/test_limits.py)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def test_public_unsubscribe_routes_are_limited_per_address(make_app):
 
 
 def test_hooks_limit_applies_by_prefix_and_by_decorator(make_app):
-    app = _hooks_app(make_app, ratelimit_hooks="2/minute")
+    # neither route carries a webhook URL token: they count per address, as unknown tokens do
+    app = _hooks_app(make_app, ratelimit_hooks_address="2/minute")
     client = app.test_client()
     assert client.post("/hooks/provider").status_code == 200
     assert client.post("/elsewhere").status_code == 200  # the same area: one allowance
@@ -85,8 +87,8 @@ def test_limits_can_be_disabled(make_app):
 def test_redis_storage_is_shared_by_workers(make_app, redis_url):
     import redis
 
-    first = _hooks_app(make_app, ratelimit_hooks="3/minute", ratelimit_storage_url=redis_url)
-    second = _hooks_app(make_app, ratelimit_hooks="3/minute", ratelimit_storage_url=redis_url)
+    first = _hooks_app(make_app, ratelimit_hooks_address="3/minute", ratelimit_storage_url=redis_url)
+    second = _hooks_app(make_app, ratelimit_hooks_address="3/minute", ratelimit_storage_url=redis_url)
     assert first.test_client().post("/hooks/provider").status_code == 200
     assert second.test_client().post("/hooks/provider").status_code == 200
     assert first.test_client().post("/hooks/provider").status_code == 200
@@ -102,7 +104,8 @@ def test_storage_reuses_a_redis_broker_and_otherwise_memory(redis_url):
                                                 "ratelimit_storage_url": "memory://"})) == "memory://"
 
 
-@pytest.mark.parametrize(("name", "value"), [("ratelimit_public", "lots"), ("ratelimit_storage_url", "mongodb://x")])
+@pytest.mark.parametrize(("name", "value"), [("ratelimit_public", "lots"), ("ratelimit_storage_url", "mongodb://x"),
+                                             ("ratelimit_gate", "fast"), ("ratelimit_hooks_address", "1/fortnight")])
 def test_bad_limit_settings_name_the_setting(name, value):
     with pytest.raises(ConfigError, match=name.upper()):
         load_settings({name: value})
