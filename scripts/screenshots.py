@@ -203,9 +203,11 @@ def unione_batches(demo: Demo, days: int = 7) -> list[bytes]:
                 if (i * 5 + d) % 7 == 0:
                     statuses.append("clicked")
             for k, status in enumerate(statuses):
+                data = {"job_id": f"1a3Q2V-{d:02d}{i:03d}", "email": email, "status": status}
+                if d == 1:  # the demo campaign is the last day's send; the days before were other sends
+                    data["metadata"] = {"auditor_campaign": str(demo.campaign_id)}
                 events.append({"event_name": "transactional_email_status", "event_data": {
-                    "job_id": f"1a3Q2V-{d:02d}{i:03d}", "metadata": {"auditor_campaign": str(demo.campaign_id)},
-                    "email": email, "status": status,
+                    **data,
                     "event_time": (at + timedelta(seconds=20 * k)).strftime("%Y-%m-%d %H:%M:%S")}})
         out.append(sign(UNIONE_KEY, {"auth": "", "events_by_user": [
             {"user_id": 456, "project_id": "6432890213745872", "project_name": "Shop", "events": events}]}))
