@@ -449,10 +449,20 @@ class Ledger:
             return EMPTY_ROOT
         return resolve([frontier_nodes(size)], lambda ns: self._nodes(conn, ns))[0]
 
-    def size(self) -> int:
-        """Number of events."""
-        with self.engine.connect() as conn:
-            return self._size(conn)
+    @contextmanager
+    def _reading(self, conn: Connection | None) -> Iterator[Connection]:
+        """``conn`` if the caller lends one (the gate reads on its request's connection: one
+        checkout and ping fewer per read), else a connection of our own."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.connect() as own:
+            yield own
+
+    def size(self, conn: Connection | None = None) -> int:
+        """Number of events (read on ``conn`` if given)."""
+        with self._reading(conn) as c:
+            return self._size(c)
 
     # --- checkpoints -----------------------------------------------------------------------
 
@@ -572,11 +582,15 @@ class Ledger:
             # One row per channel and purpose: the bulk builder, so a state is made in one place.
             return [projection.bulk_states([tuple(r[2:])], r[0], r[1])[pseudonym_] for r in rows]
 
-    def current_states(self, pseudonyms: Sequence[str], channel: str, purpose: str) -> dict[str, ConsentState]:
-        """Current state per pseudonym for one channel and purpose; missing = no event."""
+    def current_states(self, pseudonyms: Sequence[str], channel: str, purpose: str, *,
+                       conn: Connection | None = None) -> dict[str, ConsentState]:
+        """Current state per pseudonym for one channel and purpose; missing = no event.
+
+        Read on ``conn`` if given (in its transaction), else on a connection of our own.
+        """
         wanted = sorted(set(pseudonyms))
-        with collector_paused(len(wanted)), self.engine.connect() as conn:
-            rows = db.select_in(conn, _SELECT_BULK, wanted, (channel, purpose))
+        with collector_paused(len(wanted)), self._reading(conn) as c:
+            rows = db.select_in(c, _SELECT_BULK, wanted, (channel, purpose))
             return projection.bulk_states(rows, channel, purpose)
 
     def verify(self, progress: Callable[[int], None] | None = None,
