@@ -131,7 +131,7 @@ def apply(rows: dict[tuple[str, str], State], event: dict[str, Any]) -> tuple[li
         if old is not None and old["status"] in LIVE and t < old["granted_at"]:
             return [], f"ignored: claimed at {t}, before the current grant claimed at {old['granted_at']}"
         fresh = old is None or old["status"] != "erased"
-        row = rows.setdefault(key, _row(event, key, "granted", stop))
+        row = old if old is not None else rows.setdefault(key, _row(event, key, "granted", stop))
         _grant(row, event)
         everything = rows.get(EVERYTHING)
         if not fresh or (old is None and everything and everything["erased_at"]):
