@@ -230,3 +230,26 @@ def test_a_large_batch_updates_projection_and_vault_like_small_ones(ledger, engi
     assert all(bytes(vault_after[p]) == bytes(k) for p, k in vault_before.items())  # insert-or-ignore kept them
     assert ledger.identity(ledger.pseudonym_of(who[0])) == who[0]
     assert ledger.history(ledger.pseudonym_of(who[2]))[-1]["reason"] == "objection"  # sealed, opens
+
+
+def test_select_in_finds_every_key_of_any_shape_in_one_or_many_statements(engine):
+    """The keyed lookup behind the gate, the vault and the projection: more keys than one chunk,
+    keys with a comma (PostgreSQL then sends an array, not one comma-joined text) and the
+    empty string, with and without leading parameters."""
+    from consent_ledger.db import CHUNK, select_in
+
+    keys = [f"k{i:06d}" for i in range(CHUNK * 2 + 7)] + ["a,b", "", "x"]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t_select_in (k VARCHAR(20) PRIMARY KEY, tag VARCHAR(5) NOT NULL)")
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(f"INSERT INTO t_select_in VALUES ({mark}, {mark})",  # noqa: S608 - a mark
+                             [(k, "odd" if i % 2 else "even") for i, k in enumerate(keys)])
+    wanted = keys[::3] + ["missing", "a"]
+    with engine.connect() as conn:
+        got = select_in(conn, "SELECT k FROM t_select_in WHERE k IN", wanted)
+        assert sorted(r[0] for r in got) == sorted(k for k in keys[::3])
+        for case in (["a,b", "x"], [""], ["", "x"], ["x"]):
+            assert sorted(r[0] for r in select_in(conn, "SELECT k FROM t_select_in WHERE k IN", case)) == sorted(case)
+        odd = select_in(conn, "SELECT k FROM t_select_in WHERE tag = ? AND k IN", keys, ("odd",))
+        assert sorted(r[0] for r in odd) == sorted(k for i, k in enumerate(keys) if i % 2)
+        assert select_in(conn, "SELECT k FROM t_select_in WHERE k IN", []) == []
