@@ -17,6 +17,9 @@ ADVISORY_KEY = int.from_bytes(b"ledger", "big")
 SQLITE_CACHE_KIB = 32768
 SQLITE_CHECKPOINT_PAGES = 32768  # 128 MB of WAL between automatic checkpoints (4 KiB pages)
 CHUNK = 5000  # bound parameters per IN list: under SQLite's 32,766 and PostgreSQL's 65,535
+# From this many rows an insert on PostgreSQL goes in with COPY (a batch of appends): executemany
+# binds and executes a statement per row; COPY streams them, in 4 statements at most.
+COPY_MIN_ROWS = 50
 
 
 def take_append_lock(conn: Connection, now: str) -> None:
@@ -72,13 +75,14 @@ def copy_events() -> Iterator[None]:
 
 def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple],
                 conflict: str = "") -> None:
-    """Plain executemany on the DBAPI cursor: no per-row SQLAlchemy processing (the hot path).
+    """Plain executemany on the DBAPI cursor: no per-row SQLAlchemy processing (the hot path);
+    on PostgreSQL, from COPY_MIN_ROWS rows, COPY (about half the time of executemany per batch).
 
     ``conflict`` is an ON CONFLICT clause; SQLite and PostgreSQL spell it the same way.
     """
     if not rows:
         return
-    if _COPY.get() and conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and (_COPY.get() or len(rows) >= COPY_MIN_ROWS):
         _copy_rows(conn, table, columns, rows, conflict)
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -121,6 +125,21 @@ def select_in(conn: Connection, sql: str, values: Sequence[Any], params: tuple =
     # SQLAlchemy's per-row work (a gate call reads 100,000 rows here).
     cursor = conn.connection.dbapi_connection.cursor()
     try:
+        if conn.dialect.name == "postgresql":
+            # One statement with one array parameter: PostgreSQL parses and plans a
+            # 5,000-parameter IN list per chunk, which cost two thirds of a 100,000-key lookup;
+            # "= ANY" over an array probes the same index (or hashes the array).
+            if not values:
+                return out
+            head = sql.removesuffix("IN")
+            joined = ",".join(values) if all(type(v) is str for v in values) else ""
+            if joined and joined.count(",") == len(values) - 1:
+                # Strings without a comma (pseudonyms): one text parameter split by the server,
+                # cheaper to send than an array the driver builds element by element in Python.
+                cursor.execute(f"{head} = ANY(string_to_array({mark}, ','))", (*params, joined))
+            else:
+                cursor.execute(f"{head} = ANY({mark})", (*params, list(values)))
+            return cursor.fetchall()
         for part in chunks(values):
             cursor.execute(f"{sql} ({', '.join([mark] * len(part))})", (*params, *part))
             out.extend(cursor.fetchall())

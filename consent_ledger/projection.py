@@ -33,8 +33,13 @@ def evidence_gaps(event: dict[str, Any]) -> list[str]:
 
 
 def evidence_complete(event: dict[str, Any]) -> bool:
-    """Nothing in ``evidence_gaps``."""
-    return not evidence_gaps(event)
+    """Nothing in ``evidence_gaps`` (without building the list: every grant asks, in every
+    append and in ``verify``)."""
+    ev = event.get("evidence") or {}
+    if not (event.get("claimed_at") and ev.get("notice_version") and ev.get("notice_sha256")):
+        return False
+    return bool(ev.get("source_url") or ev.get("ip")
+                or "evidence.ip" in ((event.get("personal") or {}).get("fields") or ()))
 
 
 def effective(event: dict[str, Any]) -> str:
@@ -126,7 +131,7 @@ def apply(rows: dict[tuple[str, str], State], event: dict[str, Any]) -> tuple[li
         if old is not None and old["status"] in LIVE and t < old["granted_at"]:
             return [], f"ignored: claimed at {t}, before the current grant claimed at {old['granted_at']}"
         fresh = old is None or old["status"] != "erased"
-        row = rows.setdefault(key, _row(event, key, "granted", stop))
+        row = old if old is not None else rows.setdefault(key, _row(event, key, "granted", stop))
         _grant(row, event)
         everything = rows.get(EVERYTHING)
         if not fresh or (old is None and everything and everything["erased_at"]):

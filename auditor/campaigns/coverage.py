@@ -40,14 +40,14 @@ class Coverage:
 
 
 def evaluate_recipients(ledger: Any, recipients: list[str], *, facts: Any, policy: Any,
-                        now: datetime) -> list[RecipientVerdict]:
-    """A verdict per recipient (in order), from one ``current_states`` lookup."""
+                        now: datetime, conn: Any = None) -> list[RecipientVerdict]:
+    """A verdict per recipient (in order), from one ``current_states`` lookup (on ``conn`` if given)."""
     from checks.rules import recipient_findings
 
     channel, purpose = facts.channel, facts.purpose
     pseudonyms = ledger.pseudonyms_of(recipients, channel)
     wanted = [p for p in pseudonyms.values() if type(p) is str]
-    states = ledger.current_states(wanted, channel, purpose) if wanted else {}
+    states = ledger.current_states(wanted, channel, purpose, conn=conn) if wanted else {}
 
     def outcome(state: Any) -> Outcome:
         found = recipient_findings(state, facts=facts, policy=policy, now=now)

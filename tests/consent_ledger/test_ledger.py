@@ -193,3 +193,63 @@ def test_stored_events_are_exactly_their_rfc8785_canonical_form(filled, engine):
     assert len(texts) == 25
     for t in texts:
         assert t.encode() == rfc8785.dumps(json.loads(t))
+
+
+
+def test_a_large_batch_updates_projection_and_vault_like_small_ones(ledger, engine):
+    """A batch of at least COPY_MIN_ROWS rows goes in with COPY on PostgreSQL (the projection's
+    upsert and the vault's insert-or-ignore through a staging table). Subjects already in the
+    projection and the vault, repeated subjects inside the batch, an ignored grant and a withdrawal
+    of everything must leave the rows the state machine gives (``verify`` rebuilds and compares
+    them) and keep each known subject's vault row."""
+    from consent_ledger.db import COPY_MIN_ROWS
+
+    who = [f"big{i}@example.org" for i in range(COPY_MIN_ROWS + 30)]
+    ledger.append([grant(w, claimed_at="2026-10-01T10:00:00Z") for w in who[:40]], "t")
+    with engine.connect() as conn:
+        vault_before = dict(conn.execute(text("SELECT pseudonym, wrapped_key FROM ledger_vault")).all())
+    batch = ([grant(w, claimed_at="2026-10-20T10:00:00Z") for w in who]  # 40 re-grants, the rest new
+             + [EventIn(type="confirmed", subject=w, channel="email", purpose="marketing") for w in who[::3]]
+             + [grant(who[1], claimed_at="2026-09-01T10:00:00Z"),  # older than the current grant
+                EventIn(type="withdrawn", subject=who[2], channel="*", purpose="*",
+                        claimed_at="2026-10-25T10:00:00Z", reason="objection")])
+    assert len(batch) >= COPY_MIN_ROWS
+    done = ledger.append(batch, "t")
+    assert [a.seq for a in done] == list(range(41, 41 + len(batch)))
+    assert done[-2].warning.startswith("ignored") and done[-1].warning is None
+    assert ledger.verify().ok  # the projection equals the fold of the events
+    states = ledger.current_states([ledger.pseudonym_of(w) for w in who], "email", "marketing")
+    assert len(states) == len(who)
+    assert states[ledger.pseudonym_of(who[3])].status == "confirmed"
+    assert states[ledger.pseudonym_of(who[4])].status == "granted"
+    assert states[ledger.pseudonym_of(who[2])].status == "withdrawn"
+    assert states[ledger.pseudonym_of(who[1])].granted_at == datetime(2026, 10, 20, 10, tzinfo=UTC)
+    with engine.connect() as conn:
+        vault_after = dict(conn.execute(text("SELECT pseudonym, wrapped_key FROM ledger_vault")).all())
+    assert len(vault_after) == len(who)
+    assert all(bytes(vault_after[p]) == bytes(k) for p, k in vault_before.items())  # insert-or-ignore kept them
+    assert ledger.identity(ledger.pseudonym_of(who[0])) == who[0]
+    assert ledger.history(ledger.pseudonym_of(who[2]))[-1]["reason"] == "objection"  # sealed, opens
+
+
+def test_select_in_finds_every_key_of_any_shape_in_one_or_many_statements(engine):
+    """The keyed lookup behind the gate, the vault and the projection: more keys than one chunk,
+    keys with a comma (PostgreSQL then sends an array, not one comma-joined text) and the
+    empty string, with and without leading parameters."""
+    from consent_ledger.db import CHUNK, select_in
+
+    keys = [f"k{i:06d}" for i in range(CHUNK * 2 + 7)] + ["a,b", "", "x"]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t_select_in (k VARCHAR(20) PRIMARY KEY, tag VARCHAR(5) NOT NULL)")
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(f"INSERT INTO t_select_in VALUES ({mark}, {mark})",  # noqa: S608 - a mark
+                             [(k, "odd" if i % 2 else "even") for i, k in enumerate(keys)])
+    wanted = keys[::3] + ["missing", "a"]
+    with engine.connect() as conn:
+        got = select_in(conn, "SELECT k FROM t_select_in WHERE k IN", wanted)
+        assert sorted(r[0] for r in got) == sorted(k for k in keys[::3])
+        for case in (["a,b", "x"], [""], ["", "x"], ["x"]):
+            assert sorted(r[0] for r in select_in(conn, "SELECT k FROM t_select_in WHERE k IN", case)) == sorted(case)
+        odd = select_in(conn, "SELECT k FROM t_select_in WHERE tag = ? AND k IN", keys, ("odd",))
+        assert sorted(r[0] for r in odd) == sorted(k for i, k in enumerate(keys) if i % 2)
+        assert select_in(conn, "SELECT k FROM t_select_in WHERE k IN", []) == []

@@ -274,3 +274,21 @@ def test_v1_events_keep_verifying_and_read_as_erased_after_an_erasure(ledger):
     assert read[0]["evidence"]["ip"] == "erased" and read[0]["reason"] == "erased"
     assert "192.0.2.10" not in _json.dumps(read) and "till" not in _json.dumps(read)
     assert ledger.verify().ok
+
+
+def test_evidence_complete_agrees_with_evidence_gaps_for_every_shape():
+    """The fast check used by every append and by verify says what the list of gaps says."""
+    from itertools import product
+
+    from consent_ledger.projection import evidence_complete, evidence_gaps
+
+    names = ("source_url", "ip", "sealed_ip", "claimed_at", "notice_version", "notice_sha256")
+    for present in product((False, True, None), repeat=len(names)):  # None: the key is absent
+        have = dict(zip(names, present, strict=True))
+        ev = {k: ("x" if v else "") for k, v in have.items()
+              if k in ("source_url", "ip", "notice_version", "notice_sha256") and v is not None}
+        event = {"evidence": ev, "personal": {"fields": ["evidence.ip"]} if have["sealed_ip"] else None}
+        if have["claimed_at"] is not None:
+            event["claimed_at"] = "2026-11-01T10:00:00Z" if have["claimed_at"] else None
+        assert evidence_complete(event) is (not evidence_gaps(event)), event
+    assert evidence_complete({"evidence": None}) is False
