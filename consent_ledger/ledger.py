@@ -284,29 +284,22 @@ class Ledger:
         if not prepared.bodies:
             return []
         with collector_paused(len(prepared.bodies)), self._locked() as (conn, frontier, now):
-            out = self.commit_locked(conn, frontier, now, prepared, keep_good=keep_good)
+            self._reseal_if_raced(conn, prepared)
+            out, refused = self._append_locked(conn, frontier, now, prepared.bodies, prepared.parts,
+                                               prepared.indexes)
+            errors = [{"index": prepared.indexes[i] if prepared.indexes else i, "field": "claimed_at",
+                       "message": why} for i, why in refused]
+            if errors and not keep_good:
+                raise InvalidEvent(errors)
+            prepared.errors.extend(errors)
+            kept = {a.pseudonym for a in out}
+            db.insert_rows(conn, "ledger_vault", ("pseudonym", "wrapped_key", "sealed"),
+                           [v for v in prepared.vault if v[0] in kept], "ON CONFLICT DO NOTHING")
+            for p, sealed in prepared.fill:
+                if p in kept:
+                    conn.execute(vault.update().where(vault.c.pseudonym == p, vault.c.sealed == b"")
+                                 .values(sealed=sealed))
         self._head = frontier
-        return out
-
-    def commit_locked(self, conn: Connection, frontier: Frontier, now: datetime, prepared: Prepared, *,
-                      keep_good: bool = False) -> list[Appended]:
-        """``commit``'s work inside a transaction that already holds the append lock (``_locked``);
-        the bulk loader writes several batches in one such transaction."""
-        self._reseal_if_raced(conn, prepared)
-        out, refused = self._append_locked(conn, frontier, now, prepared.bodies, prepared.parts,
-                                           prepared.indexes)
-        errors = [{"index": prepared.indexes[i] if prepared.indexes else i, "field": "claimed_at",
-                   "message": why} for i, why in refused]
-        if errors and not keep_good:
-            raise InvalidEvent(errors)
-        prepared.errors.extend(errors)
-        kept = {a.pseudonym for a in out}
-        db.insert_rows(conn, "ledger_vault", ("pseudonym", "wrapped_key", "sealed"),
-                       [v for v in prepared.vault if v[0] in kept], "ON CONFLICT DO NOTHING")
-        for p, sealed in prepared.fill:
-            if p in kept:
-                conn.execute(vault.update().where(vault.c.pseudonym == p, vault.c.sealed == b"")
-                             .values(sealed=sealed))
         return out
 
     def _reseal_if_raced(self, conn: Connection, prepared: Prepared) -> None:
