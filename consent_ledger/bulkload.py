@@ -41,8 +41,8 @@ from consent_ledger.schema import STATE_COLUMNS, events, vault
 # default: on a quiet 2-core machine the bulk path measured no faster than streaming, both bound by
 # the one writer's commit (docs/ledger.md, "Bulk import").
 AUTO_ROWS: int | None = None
-SEGMENT_ROWS = 50_000  # events per transaction: batches are committed together
-SQLITE_LOAD_CACHE_KIB = 131072  # SQLite page cache of the loading connection (a segment's dirty pages)
+SEGMENT_ROWS = 20_000  # events per transaction: batches are committed together
+SQLITE_LOAD_CACHE_KIB = 65536  # SQLite page cache of the loading connection (a segment's dirty pages)
 _MET_HEX = 6  # a pseudonym's first 24 bits index the bitmap of pseudonyms met
 _MET_BYTES = 1 << (4 * _MET_HEX - 3)  # 2 MB
 SMALL_LEDGER = 100_000  # below this many events the index is rebuilt after the load
@@ -160,11 +160,14 @@ class _Segment:
             self.conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
         return now
 
+    def _met(self, pseudonym: str) -> bool:
+        """Whether this load may have appended (or made a vault row for) the pseudonym already."""
+        bit = int(pseudonym[:_MET_HEX], 16)
+        return bool(self.met[bit >> 3] & (1 << (bit & 7)))
+
     def _load(self, pseudonyms: set[str]) -> None:
         """Stored states of the batch's subjects not yet in memory."""
-        met = self.met
-        need = [p for p in pseudonyms if p not in self.states
-                and (not self.fresh or met[int(p[:_MET_HEX], 16) >> 3] & (1 << (int(p[:_MET_HEX], 16) & 7)))]
+        need = [p for p in pseudonyms if p not in self.states and (not self.fresh or self._met(p))]
         if need:
             self.states.update(self.ledger._load_rows(self.conn, sorted(need)))  # noqa: SLF001
 
@@ -179,7 +182,8 @@ class _Segment:
     def _append(self, prepared: Prepared, now: datetime) -> list[Appended]:
         """One batch, as ``Ledger.commit(prepared, keep_good=True)`` appends it."""
         ledger, conn, frontier = self.ledger, self.conn, self.frontier
-        ledger._reseal_if_raced(conn, prepared)  # noqa: SLF001 - a subject new in two batches in flight
+        if not self.fresh or any(self._met(v[0]) for v in prepared.vault):
+            ledger._reseal_if_raced(conn, prepared)  # noqa: SLF001 - a subject new in two batches in flight
         bodies, indexes = prepared.bodies, prepared.indexes
         self._load({b["pseudonym"] for b in bodies})
         recorded = format_time(now)

@@ -247,3 +247,20 @@ def test_appends_between_two_segments_are_read_back_not_overwritten(fresh_ledger
         ("email", "*"): "withdrawn", ("email", "marketing"): "withdrawn"}
     assert any(a.warning for d in rest for a in d.appended if a.pseudonym == p)
     assert bulk.verify().ok
+
+
+def test_a_subject_new_in_two_batches_of_a_segment_keeps_one_key_that_opens_all_its_evidence(two_engines):
+    # Real randomness: the workers prepare both batches before either is written, so each makes
+    # the subject a key; the writer keeps the first and reseals the second batch's evidence.
+    engine, _ = two_engines
+    ledger = Ledger(engine, os.urandom(32), Ed25519PrivateKey.generate())
+    data = (HEADER + "granted,twice@example.org,,email,marketing,192.0.2.1,,,,,\n"
+            + "granted,other@example.org,,email,marketing,,,,,,\n"
+            + "withdrawn,twice@example.org,,email,marketing,192.0.2.2,,,,,\"by phone\"\n")
+    done = list(bulk_append(ledger, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=2,
+                            workers=2))
+    assert sum(len(d.appended) for d in done) == 3
+    history = ledger.history(ledger.pseudonym_of("twice@example.org"))
+    assert [(e["evidence"]["ip"], e["reason"]) for e in history] == [("192.0.2.1", None), ("192.0.2.2", "by phone")]
+    assert ledger.identity(ledger.pseudonym_of("twice@example.org")) == "twice@example.org"
+    assert ledger.verify().ok
