@@ -1,20 +1,24 @@
 """Bulk import: the streaming import's events, prepared in worker processes and written by one writer.
 
 Rule: a bulk load leaves exactly what the streaming import leaves for the same file and batch
-size. So nothing here builds an event: workers call ``Ledger.prepare`` (validation,
-pseudonyms, sealing, canonical JSON) and the writer calls ``Ledger.commit`` (state machine,
-seqs, leaf hashes, tree, checkpoints, projection, vault), batch after batch in file order. What
-differs is only how the work is scheduled and written:
+size: the same events and seqs, leaf hashes, tree, checkpoints, projection, vault, bad rows and
+warnings. Workers call ``Ledger.prepare`` (validation, pseudonyms, sealing, canonical JSON);
+the writer appends each batch as ``Ledger.commit`` does (its recording time, seqs, leaf
+hashes, tree, checkpoint rule, vault rows; the state machine of ``consent_ledger.projection``
+per event in file order). What differs is how the work is scheduled and written:
 
-- preparation runs in ``workers`` forked processes (the CPU-bound half of an append), while
-  the writer commits the batch before; at most ``workers + 1`` batches are in flight, so
-  memory stays flat whatever the file size;
+- preparation runs in ``workers`` forked processes; at most ``workers + 1`` batches are in
+  flight, so memory stays flat whatever the file size;
+- batches are written in segments of ``SEGMENT_ROWS`` events, one transaction each: the
+  projection rows stay in memory for the segment and are written once, in key order, at its end;
+  on a ledger that was empty when the load began, subjects not met earlier in the load have no
+  state or vault row to read;
 - on a fresh or small ledger the secondary index of events (pseudonym, seq) is dropped for the
   load and built once, sorted, at the end (it serves history and erasure, not the append);
 - on PostgreSQL the events go in with ``COPY`` instead of ``INSERT``.
 
-Each batch is one transaction: a crash leaves every committed batch (a ledger that verifies)
-and nothing of the unfinished one; ``next_line`` says where to resume.
+A crash leaves every committed segment (a ledger that verifies) and nothing of the unfinished
+one; each segment is reported once committed, and its ``next_line`` says where to resume.
 """
 
 from __future__ import annotations
@@ -38,11 +42,11 @@ from consent_ledger.ledger import _UPSERT, EVENT_COLUMNS, Appended, Ledger, Prep
 from consent_ledger.schema import STATE_COLUMNS, events, vault
 
 # From how many rows `auditor ledger import` goes bulk on its own; None: only with --bulk. Off by
-# default: on a quiet 2-core machine the bulk path measured no faster than streaming, both bound by
-# the one writer's commit (docs/ledger.md, "Bulk import").
+# default: on this 2-core machine the bulk path has not measured clearly faster than streaming (it
+# needs both cores to win; docs/ledger.md, "Bulk import").
 AUTO_ROWS: int | None = None
 SEGMENT_ROWS = 20_000  # events per transaction: batches are committed together
-SQLITE_LOAD_CACHE_KIB = 65536  # SQLite page cache of the loading connection (a segment's dirty pages)
+SQLITE_LOAD_CACHE_KIB = 49152  # SQLite page cache of the loading connection (48 MB: RSS <= 400 MB)
 _MET_HEX = 6  # a pseudonym's first 24 bits index the bitmap of pseudonyms met
 _MET_BYTES = 1 << (4 * _MET_HEX - 3)  # 2 MB
 SMALL_LEDGER = 100_000  # below this many events the index is rebuilt after the load
@@ -63,7 +67,8 @@ class Batch:
 
 @dataclass
 class Done:
-    """A committed batch: what was appended, each bad or refused row, and where to resume."""
+    """A committed segment (one or more batches): what was appended, each bad or refused row,
+    and where to resume."""
 
     appended: list[Appended]
     lines: list[int]  # the line of each event given, by its index
@@ -118,14 +123,6 @@ def _prepare(items: list[EventIn | dict[str, Any]], actor: str) -> tuple[Prepare
     return _worker_ledger.prepare(good, actor, keep_good=True), kept, bad
 
 
-def _done(batch: Batch, prepared: Prepared, kept: list[int], unread: list[tuple[int, str]],
-          appended: list[Appended]) -> Done:
-    lines = [batch.lines[i] for i in kept]
-    bad = (batch.bad + [(batch.lines[i], why) for i, why in unread]
-           + [(lines[e["index"]], f"{e['field']}: {e['message']}") for e in prepared.errors])
-    return Done(appended, lines, sorted(bad), batch.last_line + 1)
-
-
 class _Segment:
     """Batches written by one writer in one transaction holding the append lock.
 
@@ -142,7 +139,7 @@ class _Segment:
     def __init__(self, ledger: Ledger, rows: int, fresh: bool) -> None:
         self.ledger, self.limit, self.fresh = ledger, rows, fresh
         self.stack: ExitStack | None = None
-        self.done: list[Done] = []
+        self.report = Done([], [], [], 0)  # the segment's batches, reported once committed
         self.rows = 0
         self.states: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self.changed: dict[int, dict[str, Any]] = {}
@@ -172,14 +169,19 @@ class _Segment:
             self.states.update(self.ledger._load_rows(self.conn, sorted(need)))  # noqa: SLF001
 
     def add(self, batch: Batch, prepared: Prepared, kept: list[int], unread: list[tuple[int, str]]) -> None:
-        appended: list[Appended] = []
+        report = self.report
+        offset = len(report.lines)  # the index of this batch's first event in the segment's report
         if prepared.bodies:
             now = self._begin() if self.stack is None else self.ledger._clock()  # noqa: SLF001
-            appended = self._append(prepared, now)
+            report.appended += self._append(prepared, now, offset)
             self.rows += len(prepared.bodies)
-        self.done.append(_done(batch, prepared, kept, unread, appended))
+        lines = [batch.lines[i] for i in kept]
+        report.lines += lines
+        report.bad += sorted(batch.bad + [(batch.lines[i], why) for i, why in unread]
+                             + [(lines[e["index"]], f"{e['field']}: {e['message']}") for e in prepared.errors])
+        report.next_line = batch.last_line + 1
 
-    def _append(self, prepared: Prepared, now: datetime) -> list[Appended]:
+    def _append(self, prepared: Prepared, now: datetime, offset: int) -> list[Appended]:
         """One batch, as ``Ledger.commit(prepared, keep_good=True)`` appends it."""
         ledger, conn, frontier = self.ledger, self.conn, self.frontier
         if not self.fresh or any(self._met(v[0]) for v in prepared.vault):
@@ -210,7 +212,7 @@ class _Segment:
             for key in keys:
                 row = rows_p[key]
                 changed[id(row)] = row
-            out.append(Appended(seq, p, lh.hex(), recorded, warning, indexes[i]))
+            out.append(Appended(seq, p, lh.hex(), recorded, warning, offset + indexes[i]))
             bit = int(p[:_MET_HEX], 16)
             met[bit >> 3] |= 1 << (bit & 7)
         prepared.errors.extend({"index": indexes[i], "field": "claimed_at", "message": why} for i, why in refused)
@@ -229,7 +231,7 @@ class _Segment:
         return self.rows >= self.limit
 
     def commit(self) -> list[Done]:
-        """Write the segment's projection rows in key order and commit; the batches' reports."""
+        """Write the segment's projection rows in key order and commit; its report (none if empty)."""
         if self.stack is not None:
             stack, self.stack = self.stack, None
             rows = sorted(map(_state_tuple, self.changed.values()))
@@ -239,16 +241,16 @@ class _Segment:
             stack.close()
             self.ledger._head = self.frontier  # noqa: SLF001 - the committed right edge, as commit sets it
             self.size = self.frontier.size
-        done, self.done, self.rows = self.done, [], 0
+        report, self.report, self.rows = self.report, Done([], [], [], 0), 0
         self.states, self.changed = {}, {}
-        return done
+        return [report] if report.next_line else []
 
     def abort(self) -> None:
         """Roll the transaction back: nothing of this segment stays."""
         if self.stack is not None:
             stack, self.stack = self.stack, None
             stack.__exit__(*sys.exc_info())
-        self.done, self.rows, self.states, self.changed = [], 0, {}, {}
+        self.report, self.rows, self.states, self.changed = Done([], [], [], 0), 0, {}, {}
 
 
 def small_ledger(ledger: Ledger) -> bool:
@@ -259,7 +261,7 @@ def small_ledger(ledger: Ledger) -> bool:
 def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: int = 5000,
                 workers: int | None = None, resume_from: int = 1,
                 rebuild_index: bool | None = None, segment_rows: int = SEGMENT_ROWS) -> Iterator[Done]:
-    """Append the rows' events batch by batch in file order; yields each batch once committed.
+    """Append the rows' events batch by batch in file order; yields each segment once committed.
 
     ``workers``: preparing processes (default: the CPUs, at most 2 leave the writer its core
     on a small machine). ``rebuild_index``: drop and rebuild the events index (default: on a
