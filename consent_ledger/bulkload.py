@@ -23,7 +23,6 @@ one; each segment is reported once committed, and its ``next_line`` says where t
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import sys
@@ -34,11 +33,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from consent_ledger import db, projection
+from consent_ledger import db
 from consent_ledger.bulk import collector_paused
 from consent_ledger.events import EventIn, format_time
 from consent_ledger.importing import Row, event_from_mapping
-from consent_ledger.ledger import _UPSERT, EVENT_COLUMNS, Appended, Ledger, Prepared, _state_tuple
+from consent_ledger.ledger import (
+    _UPSERT,
+    EVENT_COLUMNS,
+    Appended,
+    Ledger,
+    Prepared,
+    _state_tuple,
+    sequence_events,
+)
 from consent_ledger.schema import STATE_COLUMNS, events, vault
 
 # From how many rows `auditor ledger import` goes bulk on its own; None: only with --bulk. Off by
@@ -188,36 +195,14 @@ class _Segment:
             ledger._reseal_if_raced(conn, prepared)  # noqa: SLF001 - a subject new in two batches in flight
         bodies, indexes = prepared.bodies, prepared.indexes
         self._load({b["pseudonym"] for b in bodies})
-        recorded = format_time(now)
-        seq = frontier.size
-        push, states, changed, met = frontier.append, self.states, self.changed, self.met
-        apply, refusal, sha256 = projection.apply, projection.refusal, hashlib.sha256
-        rows, out, refused = [], [], []
-        for i, (body, (head, tail)) in enumerate(zip(bodies, prepared.parts, strict=True)):
-            p = body["pseudonym"]
-            rows_p = states.get(p)
-            if rows_p is None:
-                rows_p = states[p] = {}
-            body["seq"], body["recorded_at"] = seq + 1, recorded  # the event as the state machine sees it
-            why = refusal(rows_p, body)
-            if why is not None:
-                refused.append((i, why))
-                continue
-            seq += 1
-            text = f'{head}{recorded}","seq":{seq}{tail}'
-            lh = sha256(b"\x00" + text.encode()).digest()
-            rows.append((seq, p, body["type"], body["channel"], body["purpose"], text, lh, b"".join(push(lh)),
-                         recorded))
-            keys, warning = apply(rows_p, body)
-            for key in keys:
-                row = rows_p[key]
-                changed[id(row)] = row
-            out.append(Appended(seq, p, lh.hex(), recorded, warning, offset + indexes[i]))
-            bit = int(p[:_MET_HEX], 16)
-            met[bit >> 3] |= 1 << (bit & 7)
+        rows, out, refused = sequence_events(frontier, self.states, self.changed, bodies, prepared.parts,
+                                             [offset + i for i in indexes], format_time(now))
         prepared.errors.extend({"index": indexes[i], "field": "claimed_at", "message": why} for i, why in refused)
         db.insert_rows(conn, "ledger_events", EVENT_COLUMNS, rows)
         kept = {a.pseudonym for a in out}
+        for p in kept:
+            bit = int(p[:_MET_HEX], 16)
+            self.met[bit >> 3] |= 1 << (bit & 7)
         db.insert_rows(conn, "ledger_vault", ("pseudonym", "wrapped_key", "sealed"),
                        [v for v in prepared.vault if v[0] in kept], "ON CONFLICT DO NOTHING")
         for p, sealed in prepared.fill:
