@@ -143,23 +143,23 @@ class _Segment:
     once per segment instead of once per batch.
     """
 
-    def __init__(self, ledger: Ledger, rows: int, fresh: bool) -> None:
-        self.ledger, self.limit, self.fresh = ledger, rows, fresh
+    def __init__(self, ledger: Ledger, rows: int, size: int) -> None:
+        self.ledger, self.limit, self.fresh = ledger, rows, size == 0
         self.stack: ExitStack | None = None
         self.report = Done([], [], [], 0)  # the segment's batches, reported once committed
         self.rows = 0
         self.states: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         self.changed: dict[int, dict[str, Any]] = {}
         self.met = bytearray(_MET_BYTES)  # pseudonyms appended by this load (a bitmap; false positives are harmless)
-        self.size = -1  # the ledger's size after this load's last commit
+        self.size = size  # the ledger's size when the load began, then after each of its segments
 
     def _begin(self) -> datetime:
         self.stack = ExitStack()
         self.stack.enter_context(collector_paused())
         self.stack.enter_context(db.copy_events())
         self.conn, self.frontier, now = self.stack.enter_context(self.ledger._locked())  # noqa: SLF001
-        if self.size >= 0 and self.frontier.size != self.size:
-            self.fresh = False  # someone else appended between two segments: read every stored state
+        if self.frontier.size != self.size:
+            self.fresh = False  # someone else appended since: read every stored state from now on
         if self.conn.dialect.name == "sqlite":
             self.conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
         return now
@@ -251,7 +251,7 @@ def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: 
     ``workers``: preparing processes (default: the CPUs, at most 2 leave the writer its core
     on a small machine). ``rebuild_index``: drop and rebuild the events index (default: on a
     fresh or small ledger). ``segment_rows``: events per transaction (a whole number of
-    batches; a crash loses the unfinished segment, and ``next_line`` of the last batch yielded
+    batches; a crash loses the unfinished segment, and ``next_line`` of the last segment yielded
     is where to resume).
     """
     global _worker_ledger
@@ -263,7 +263,7 @@ def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: 
     try:
         _worker_ledger = ledger
         ledger.engine.dispose()  # no pooled connection may be shared with the children
-        segment = _Segment(ledger, segment_rows, fresh=ledger.size() == 0)
+        segment = _Segment(ledger, segment_rows, ledger.size())
         with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
             pending: deque[tuple[Batch, Any]] = deque()
             source = batches(rows, batch_size, resume_from)
