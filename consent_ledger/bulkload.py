@@ -1,41 +1,61 @@
 """Bulk import: the streaming import's events, prepared in worker processes and written by one writer.
 
 Rule: a bulk load leaves exactly what the streaming import leaves for the same file and batch
-size. So nothing here builds an event: workers call ``Ledger.prepare`` (validation,
-pseudonyms, sealing, canonical JSON) and the writer calls ``Ledger.commit`` (state machine,
-seqs, leaf hashes, tree, checkpoints, projection, vault), batch after batch in file order. What
-differs is only how the work is scheduled and written:
+size: the same events and seqs, leaf hashes, tree, checkpoints, projection, vault, bad rows and
+warnings. Workers call ``Ledger.prepare`` (validation, pseudonyms, sealing, canonical JSON);
+the writer appends each batch as ``Ledger.commit`` does (its recording time, seqs, leaf
+hashes, tree, checkpoint rule, vault rows; the state machine of ``consent_ledger.projection``
+per event in file order). What differs is how the work is scheduled and written:
 
-- preparation runs in ``workers`` forked processes (the CPU-bound half of an append), while
-  the writer commits the batch before; at most ``workers + 1`` batches are in flight, so
-  memory stays flat whatever the file size;
+- preparation runs in ``workers`` forked processes; at most ``workers + 1`` batches are in
+  flight, so memory stays flat whatever the file size;
+- batches are written in segments of ``SEGMENT_ROWS`` events, one transaction each: the
+  projection rows stay in memory for the segment and are written once, in key order, at its end;
+  on a ledger that was empty when the load began, subjects not met earlier in the load have no
+  state or vault row to read;
 - on a fresh or small ledger the secondary index of events (pseudonym, seq) is dropped for the
   load and built once, sorted, at the end (it serves history and erasure, not the append);
 - on PostgreSQL the events go in with ``COPY`` instead of ``INSERT``.
 
-Each batch is one transaction: a crash leaves every committed batch (a ledger that verifies)
-and nothing of the unfinished one; ``next_line`` says where to resume.
+A crash leaves every committed segment (a ledger that verifies) and nothing of the unfinished
+one; each segment is reported once committed, and its ``next_line`` says where to resume.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from consent_ledger import db
-from consent_ledger.events import EventIn
+from consent_ledger.bulk import collector_paused
+from consent_ledger.events import EventIn, format_time
 from consent_ledger.importing import Row, event_from_mapping
-from consent_ledger.ledger import Appended, Ledger, Prepared
-from consent_ledger.schema import events
+from consent_ledger.ledger import (
+    _UPSERT,
+    EVENT_COLUMNS,
+    Appended,
+    Ledger,
+    Prepared,
+    _state_tuple,
+    sequence_events,
+)
+from consent_ledger.schema import STATE_COLUMNS, events, vault
 
 # From how many rows `auditor ledger import` goes bulk on its own; None: only with --bulk. Off by
-# default: on a quiet 2-core machine the bulk path measured no faster than streaming, both bound by
-# the one writer's commit (docs/ledger.md, "Bulk import").
+# default: on this 2-core machine the bulk path has not measured clearly faster than streaming (it
+# needs both cores to win; docs/ledger.md, "Bulk import").
 AUTO_ROWS: int | None = None
+SEGMENT_ROWS = 20_000  # events per transaction: batches are committed together
+SQLITE_LOAD_CACHE_KIB = 49152  # SQLite page cache of the loading connection (48 MB: RSS <= 400 MB)
+_MET_HEX = 6  # a pseudonym's first 24 bits index the bitmap of pseudonyms met
+_MET_BYTES = 1 << (4 * _MET_HEX - 3)  # 2 MB
 SMALL_LEDGER = 100_000  # below this many events the index is rebuilt after the load
 _INDEX = next(iter(events.indexes))  # ix_ledger_events_pseudonym_seq
 
@@ -54,7 +74,8 @@ class Batch:
 
 @dataclass
 class Done:
-    """A committed batch: what was appended, each bad or refused row, and where to resume."""
+    """A committed segment (one or more batches): what was appended, each bad or refused row,
+    and where to resume."""
 
     appended: list[Appended]
     lines: list[int]  # the line of each event given, by its index
@@ -109,16 +130,112 @@ def _prepare(items: list[EventIn | dict[str, Any]], actor: str) -> tuple[Prepare
     return _worker_ledger.prepare(good, actor, keep_good=True), kept, bad
 
 
-def _commit(ledger: Ledger, batch: Batch, prepared: Prepared, kept: list[int], unread: list[tuple[int, str]]) -> Done:
-    if prepared.bodies:
-        with db.copy_events():
-            appended = ledger.commit(prepared, keep_good=True)
-    else:
-        appended = []
-    lines = [batch.lines[i] for i in kept]
-    bad = (batch.bad + [(batch.lines[i], why) for i, why in unread]
-           + [(lines[e["index"]], f"{e['field']}: {e['message']}") for e in prepared.errors])
-    return Done(appended, lines, sorted(bad), batch.last_line + 1)
+class _Segment:
+    """Batches written by one writer in one transaction holding the append lock.
+
+    Each batch is appended as ``Ledger.commit`` appends it (its own recording time, seqs, leaf
+    hashes, tree, checkpoint rule, vault rows), with the state machine of
+    ``consent_ledger.projection`` applied to each event in file order, so the ledger is the
+    streaming one. What differs is the writing: the projection's rows are kept in memory for
+    the segment and written once at its end, in key order, instead of read and upserted per
+    batch; a subject never met before in a ledger that was empty when the load began has no
+    stored state to read (a bitmap of the pseudonyms met tells); and the engine writes each page
+    once per segment instead of once per batch.
+    """
+
+    def __init__(self, ledger: Ledger, rows: int, size: int) -> None:
+        self.ledger, self.limit, self.fresh = ledger, rows, size == 0
+        self.stack: ExitStack | None = None
+        self.report = Done([], [], [], 0)  # the segment's batches, reported once committed
+        self.rows = 0
+        self.states: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self.changed: dict[int, dict[str, Any]] = {}
+        self.met = bytearray(_MET_BYTES)  # pseudonyms appended by this load (a bitmap; false positives are harmless)
+        self.size = size  # the ledger's size when the load began, then after each of its segments
+
+    def _begin(self) -> datetime:
+        self.stack = ExitStack()
+        self.stack.enter_context(collector_paused())
+        self.stack.enter_context(db.copy_events())
+        self.conn, self.frontier, now = self.stack.enter_context(self.ledger._locked())  # noqa: SLF001
+        if self.frontier.size != self.size:
+            self.fresh = False  # someone else appended since: read every stored state from now on
+        if self.conn.dialect.name == "sqlite":
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+        return now
+
+    def _met(self, pseudonym: str) -> bool:
+        """Whether this load may have appended (or made a vault row for) the pseudonym already."""
+        bit = int(pseudonym[:_MET_HEX], 16)
+        return bool(self.met[bit >> 3] & (1 << (bit & 7)))
+
+    def _load(self, pseudonyms: set[str]) -> None:
+        """Stored states of the batch's subjects not yet in memory."""
+        need = [p for p in pseudonyms if p not in self.states and (not self.fresh or self._met(p))]
+        if need:
+            self.states.update(self.ledger._load_rows(self.conn, sorted(need)))  # noqa: SLF001
+
+    def add(self, batch: Batch, prepared: Prepared, kept: list[int], unread: list[tuple[int, str]]) -> None:
+        report = self.report
+        offset = len(report.lines)  # the index of this batch's first event in the segment's report
+        if prepared.bodies:
+            now = self._begin() if self.stack is None else self.ledger._clock()  # noqa: SLF001
+            report.appended += self._append(prepared, now, offset)
+            self.rows += len(prepared.bodies)
+        lines = [batch.lines[i] for i in kept]
+        report.lines += lines
+        report.bad += sorted(batch.bad + [(batch.lines[i], why) for i, why in unread]
+                             + [(lines[e["index"]], f"{e['field']}: {e['message']}") for e in prepared.errors])
+        report.next_line = batch.last_line + 1
+
+    def _append(self, prepared: Prepared, now: datetime, offset: int) -> list[Appended]:
+        """One batch, as ``Ledger.commit(prepared, keep_good=True)`` appends it."""
+        ledger, conn, frontier = self.ledger, self.conn, self.frontier
+        if not self.fresh or any(self._met(v[0]) for v in prepared.vault):
+            ledger._reseal_if_raced(conn, prepared)  # noqa: SLF001 - a subject new in two batches in flight
+        bodies, indexes = prepared.bodies, prepared.indexes
+        self._load({b["pseudonym"] for b in bodies})
+        rows, out, refused = sequence_events(frontier, self.states, self.changed, bodies, prepared.parts,
+                                             [offset + i for i in indexes], format_time(now))
+        prepared.errors.extend({"index": indexes[i], "field": "claimed_at", "message": why} for i, why in refused)
+        db.insert_rows(conn, "ledger_events", EVENT_COLUMNS, rows)
+        kept = {a.pseudonym for a in out}
+        for p in kept:
+            bit = int(p[:_MET_HEX], 16)
+            self.met[bit >> 3] |= 1 << (bit & 7)
+        db.insert_rows(conn, "ledger_vault", ("pseudonym", "wrapped_key", "sealed"),
+                       [v for v in prepared.vault if v[0] in kept], "ON CONFLICT DO NOTHING")
+        for p, sealed in prepared.fill:
+            if p in kept:
+                conn.execute(vault.update().where(vault.c.pseudonym == p, vault.c.sealed == b"").values(sealed=sealed))
+        if rows:
+            ledger._maybe_checkpoint(conn, frontier, now)  # noqa: SLF001 - the streaming rule, per batch
+        return out
+
+    def full(self) -> bool:
+        return self.rows >= self.limit
+
+    def commit(self) -> list[Done]:
+        """Write the segment's projection rows in key order and commit; its report (none if empty)."""
+        if self.stack is not None:
+            stack, self.stack = self.stack, None
+            rows = sorted(map(_state_tuple, self.changed.values()))
+            db.insert_rows(self.conn, "ledger_states", STATE_COLUMNS, rows, _UPSERT)
+            if self.conn.dialect.name == "sqlite":
+                self.conn.exec_driver_sql(f"PRAGMA cache_size = -{db.SQLITE_CACHE_KIB}")
+            stack.close()
+            self.ledger._head = self.frontier  # noqa: SLF001 - the committed right edge, as commit sets it
+            self.size = self.frontier.size
+        report, self.report, self.rows = self.report, Done([], [], [], 0), 0
+        self.states, self.changed = {}, {}
+        return [report] if report.next_line else []
+
+    def abort(self) -> None:
+        """Roll the transaction back: nothing of this segment stays."""
+        if self.stack is not None:
+            stack, self.stack = self.stack, None
+            stack.__exit__(*sys.exc_info())
+        self.report, self.rows, self.states, self.changed = Done([], [], [], 0), 0, {}, {}
 
 
 def small_ledger(ledger: Ledger) -> bool:
@@ -128,12 +245,14 @@ def small_ledger(ledger: Ledger) -> bool:
 
 def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: int = 5000,
                 workers: int | None = None, resume_from: int = 1,
-                rebuild_index: bool | None = None) -> Iterator[Done]:
-    """Append the rows' events batch by batch in file order; yields each batch once committed.
+                rebuild_index: bool | None = None, segment_rows: int = SEGMENT_ROWS) -> Iterator[Done]:
+    """Append the rows' events batch by batch in file order; yields each segment once committed.
 
     ``workers``: preparing processes (default: the CPUs, at most 2 leave the writer its core
     on a small machine). ``rebuild_index``: drop and rebuild the events index (default: on a
-    fresh or small ledger).
+    fresh or small ledger). ``segment_rows``: events per transaction (a whole number of
+    batches; a crash loses the unfinished segment, and ``next_line`` of the last segment yielded
+    is where to resume).
     """
     global _worker_ledger
     workers = workers or max(1, min(2, os.cpu_count() or 1))
@@ -144,17 +263,27 @@ def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: 
     try:
         _worker_ledger = ledger
         ledger.engine.dispose()  # no pooled connection may be shared with the children
+        segment = _Segment(ledger, segment_rows, ledger.size())
         with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
             pending: deque[tuple[Batch, Any]] = deque()
             source = batches(rows, batch_size, resume_from)
-            for batch in source:
-                pending.append((batch, pool.apply_async(_prepare, (batch.events, actor))))
-                if len(pending) > workers:
+            try:
+                for batch in source:
+                    pending.append((batch, pool.apply_async(_prepare, (batch.events, actor))))
+                    while len(pending) > workers or (pending and pending[0][1].ready()):
+                        done, result = pending.popleft()
+                        segment.add(done, *result.get())
+                        if segment.full():
+                            yield from segment.commit()
+                while pending:
                     done, result = pending.popleft()
-                    yield _commit(ledger, done, *result.get())
-            while pending:
-                done, result = pending.popleft()
-                yield _commit(ledger, done, *result.get())
+                    segment.add(done, *result.get())
+                    if segment.full():
+                        yield from segment.commit()
+                yield from segment.commit()
+            except BaseException:
+                segment.abort()
+                raise
     finally:
         _worker_ledger = None
         # Also when this load kept the index: an earlier load killed mid-way may have left it dropped.

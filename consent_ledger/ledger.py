@@ -343,30 +343,9 @@ class Ledger:
                        indexes: list[int] | None = None) -> tuple[list[Appended], list[tuple[int, str]]]:
         """Write the events the state machine accepts and update the projection in the same
         transaction; returns them and (body index, reason) of each refused one."""
-        recorded = format_time(now)
-        seq = frontier.size
-        rows, out, refused = [], [], []
-        push = frontier.append
         current = self._load_rows(conn, sorted({b["pseudonym"] for b in bodies}))
         changed: dict[int, dict[str, Any]] = {}  # the state rows to write, once each
-        apply, refusal = projection.apply, projection.refusal
-        for i, (body, (head, tail)) in enumerate(zip(bodies, parts, strict=True)):
-            states_ = current.setdefault(body["pseudonym"], {})
-            ev = {**body, "seq": seq + 1, "recorded_at": recorded}
-            why = refusal(states_, ev)
-            if why is not None:
-                refused.append((i, why))
-                continue
-            seq += 1
-            text = f'{head}{recorded}","seq":{seq}{tail}'
-            lh = _sha256(b"\x00" + text.encode()).digest()
-            rows.append((seq, body["pseudonym"], body["type"], body["channel"], body["purpose"], text,
-                         lh, b"".join(push(lh)), recorded))
-            keys, warning = apply(states_, ev)
-            for key in keys:
-                row = states_[key]
-                changed[id(row)] = row
-            out.append(Appended(seq, body["pseudonym"], lh.hex(), recorded, warning, indexes[i] if indexes else i))
+        rows, out, refused = sequence_events(frontier, current, changed, bodies, parts, indexes, format_time(now))
         db.insert_rows(conn, "ledger_events", EVENT_COLUMNS, rows)
         # No ordering needed against deadlocks: the append lock admits one writer at a time.
         db.insert_rows(conn, "ledger_states", STATE_COLUMNS, [_state_tuple(r) for r in changed.values()],
@@ -610,6 +589,40 @@ class Ledger:
         from consent_ledger.verify import verify_ledger
 
         return verify_ledger(self, progress, parallel)
+
+
+def sequence_events(frontier: Frontier, states_of: dict[str, dict[tuple[str, str], dict[str, Any]]],
+                    changed: dict[int, dict[str, Any]], bodies: list[dict[str, Any]], parts: list[tuple[str, str]],
+                    indexes: list[int] | None, recorded: str) -> tuple[list[tuple], list[Appended], list[tuple[int, str]]]:
+    """The events rows of prepared bodies recorded at ``recorded``: seqs, canonical text, leaf
+    hashes and the tree's new nodes (``frontier`` advances), each event applied to its subject's
+    states (``states_of``, by pseudonym; every row it changes lands in ``changed`` by id).
+
+    Returns the rows, what was appended and (body index, reason) of each refused event.
+    Both ``commit`` and the bulk loader append through it.
+    """
+    seq = frontier.size
+    rows, out, refused = [], [], []
+    push = frontier.append
+    apply, refusal = projection.apply, projection.refusal
+    for i, (body, (head, tail)) in enumerate(zip(bodies, parts, strict=True)):
+        states_ = states_of.setdefault(body["pseudonym"], {})
+        ev = {**body, "seq": seq + 1, "recorded_at": recorded}
+        why = refusal(states_, ev)
+        if why is not None:
+            refused.append((i, why))
+            continue
+        seq += 1
+        text = f'{head}{recorded}","seq":{seq}{tail}'
+        lh = _sha256(b"\x00" + text.encode()).digest()
+        rows.append((seq, body["pseudonym"], body["type"], body["channel"], body["purpose"], text,
+                     lh, b"".join(push(lh)), recorded))
+        keys, warning = apply(states_, ev)
+        for key in keys:
+            row = states_[key]
+            changed[id(row)] = row
+        out.append(Appended(seq, body["pseudonym"], lh.hex(), recorded, warning, indexes[i] if indexes else i))
+    return rows, out, refused
 
 
 def _cp(row: Any) -> dict[str, Any]:

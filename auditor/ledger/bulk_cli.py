@@ -50,6 +50,8 @@ def bulk_import(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: 
         try:
             for done in bulk_append(ledger, read_rows(stream, fmt, raw=True), actor, batch_size=batch_size, workers=workers,
                                     resume_from=resume_from):
+                # Committed: from here on an interruption must name the line after this segment.
+                read, counts["next_line"] = done.next_line - counts["next_line"], done.next_line
                 for line, why in done.bad:
                     report(line, why)
                 for a in done.appended:
@@ -63,8 +65,7 @@ def bulk_import(file: Path, fmt: str | None, batch_size: int, actor: str, bulk: 
                     counts["imported"] += len(done.appended)
                     counts["first_seq"] = counts["first_seq"] or done.appended[0].seq
                     counts["last_seq"] = done.appended[-1].seq
-                bar.update(done.next_line - counts["next_line"])
-                counts["next_line"] = done.next_line
+                bar.update(read)
                 bar.set_postfix_str(f"resume: --resume-from {done.next_line}", refresh=False)
         except (UnusableInput, UnicodeDecodeError) as exc:
             fail(f"{file}: {exc}")

@@ -170,10 +170,16 @@ def test_a_crash_mid_load_leaves_a_ledger_that_verifies_and_the_resume_completes
     bulk._maybe_checkpoint = crash
     done = []
     with pytest.raises(OSError, match="disk gone"):
-        for d in bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7, workers=2):
+        for d in bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7, workers=2,
+                             segment_rows=12):
             done.append(d)
     del bulk._maybe_checkpoint
-    assert len(done) == 3  # the fourth batch left nothing
+    # Batches are committed in segments of >= 12 events: the first segment (two or three
+    # batches) is reported, once, and kept; the segment the fourth batch was in left nothing.
+    assert len(done) == 1 and len(done[0].appended) >= 12
+    # One report for the segment: each event's index names its line across the segment's batches.
+    got, bad = [done[0].lines[a.index] for a in done[0].appended], {line for line, _ in done[0].bad}
+    assert got == sorted(set(got)) and not set(got) & bad and set(got) | bad >= set(done[0].lines)
     assert bulk.size() == 2 + sum(len(d.appended) for d in done)
     assert bulk.verify().ok
     assert _index_exists(bulk)  # rebuilt although the load failed
@@ -198,3 +204,66 @@ def test_a_load_restores_the_index_a_killed_load_left_dropped(ledgers):
     data = HEADER + "granted,k@example.org,,email,marketing,,,,,,\n"
     list(bulk_append(bulk, read_rows(io.StringIO(data), "csv"), "import", rebuild_index=False))
     assert _index_exists(bulk) and bulk.verify().ok
+
+
+@pytest.fixture
+def fresh_ledgers(two_engines: tuple[Engine, Engine], pinned_randomness: None) -> tuple[Ledger, Ledger]:
+    """Two empty ledgers with the same keys and clock."""
+    ledger_key, signing = os.urandom(32), Ed25519PrivateKey.generate()
+    a, b = (Ledger(e, ledger_key, signing, checkpoint_every_events=10, clock=lambda: NOW) for e in two_engines)
+    return a, b
+
+
+def test_a_fresh_ledger_loaded_in_segments_is_the_streaming_one(fresh_ledgers):
+    # Subjects come back within a segment and in later segments (whose states the loader must read
+    # back although the ledger was empty when the load began), with warnings and bad rows.
+    streaming, bulk = fresh_ledgers
+    data = _csv("late@example.org")
+    groups = [b.events for b in batches(read_rows(io.StringIO(data), "csv"), 7)]
+    warned = [(a.seq, a.warning) for out, _ in streaming.append_stream(groups, "import") for a in out if a.warning]
+    done = list(bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=7, workers=2,
+                            segment_rows=20))
+    assert _stored(bulk) == _stored(streaming)
+    assert [(a.seq, a.warning) for d in done for a in d.appended if a.warning] == warned and warned
+    assert len([line for d in done for line, _ in d.bad]) == 7 + 5
+    assert bulk.verify().ok and _index_exists(bulk)
+
+
+def test_appends_between_two_segments_are_read_back_not_overwritten(fresh_ledgers):
+    # The ledger was empty when the load began; an API append lands between two segments for a
+    # subject the file names later: its state must be read, not taken for a new subject.
+    _, bulk = fresh_ledgers
+    data = HEADER + "".join(f"granted,s{i}@example.org,,email,marketing,,,,,2026-11-01T10:00:00Z,\n"
+                            for i in range(12))
+    data += "granted,s0@example.org,,email,news,,,,,2026-11-02T10:00:00Z,\n"
+    loading = bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=4,
+                          segment_rows=4)
+    first = next(loading)
+    assert first.next_line == 6
+    withdrawal = read_rows(io.StringIO(HEADER + "withdrawn,s9@example.org,,email,*,,,,,2026-11-05T10:00:00Z,\n"), "csv")
+    bulk.append([r.event for r in withdrawal], "api")
+    rest = list(loading)
+    assert sum(len(d.appended) for d in [first, *rest]) == 13
+    p = bulk.pseudonym_of("s9@example.org")
+    # The file's grant was claimed before the withdrawal: it is recorded and ignored.
+    assert {(s.channel, s.purpose): s.status for s in bulk.states_of(p)} == {
+        ("email", "*"): "withdrawn", ("email", "marketing"): "withdrawn"}
+    assert any(a.warning for d in rest for a in d.appended if a.pseudonym == p)
+    assert bulk.verify().ok
+
+
+def test_a_subject_new_in_two_batches_of_a_segment_keeps_one_key_that_opens_all_its_evidence(two_engines):
+    # Real randomness: the workers prepare both batches before either is written, so each makes
+    # the subject a key; the writer keeps the first and reseals the second batch's evidence.
+    engine, _ = two_engines
+    ledger = Ledger(engine, os.urandom(32), Ed25519PrivateKey.generate())
+    data = (HEADER + "granted,twice@example.org,,email,marketing,192.0.2.1,,,,,\n"
+            + "granted,other@example.org,,email,marketing,,,,,,\n"
+            + "withdrawn,twice@example.org,,email,marketing,192.0.2.2,,,,,\"by phone\"\n")
+    done = list(bulk_append(ledger, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=2,
+                            workers=2))
+    assert sum(len(d.appended) for d in done) == 3
+    history = ledger.history(ledger.pseudonym_of("twice@example.org"))
+    assert [(e["evidence"]["ip"], e["reason"]) for e in history] == [("192.0.2.1", None), ("192.0.2.2", "by phone")]
+    assert ledger.identity(ledger.pseudonym_of("twice@example.org")) == "twice@example.org"
+    assert ledger.verify().ok
