@@ -90,3 +90,14 @@ class IntegrationKpis(Figures):
     days: list[Day]
     sla: dict[str, Any] | None
     findings: list[dict[str, Any]]
+
+
+class DomainKpis(Figures):
+    """A sending domain's KPIs over a period, per day, with mail delivered after a withdrawal."""
+
+    domain: str
+    from_: str = Field(alias="from")
+    to: str
+    delivery_seconds: dict[str, float | None]
+    days: list[Day]
+    findings: list[dict[str, Any]]

@@ -40,48 +40,59 @@ def _secs(session: Session, col: Any) -> Any:
     return sa.extract("epoch", col)
 
 
-def _messages(where: Any, per_campaign: bool, by_day: bool) -> Any:
-    """One row per message (and day) of the roll-up rows ``where`` selects: OR of flags, first times."""
-    keys = [R.c.recipient_pseudonym.label("who")]
-    if not per_campaign:
-        keys.append(R.c.ref.label("ref"))
-    if by_day:
-        keys.insert(0, R.c.day.label("day"))
-    cols = [*(sa.func.max(R.c[n]).label(n) for n in FLAGS),
-            sa.func.min(R.c.first_event_at).label("first_event_at"),
-            sa.func.max(R.c.last_event_at).label("last_event_at"),
-            sa.func.min(R.c.submitted_s).label("s"), sa.func.min(R.c.delivered_s).label("d")]
-    return sa.select(*keys, *cols).where(where).group_by(*keys).cte("m")
-
-
-def _sums(m: Any, per_campaign: bool) -> list[Any]:
-    """Messages summed; people counted once (per campaign a message is the person)."""
-    def people(n: str) -> Any:
-        if per_campaign:
-            return sa.func.sum(m.c[n])
-        return sa.func.count(sa.distinct(sa.case((m.c[n] == 1, m.c.who))))
-
-    return [*(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS),
-            *(people(n).label(n) for n in PERSON_FLAGS),
-            sa.func.min(m.c.first_event_at).label("first_event_at"),
-            sa.func.max(m.c.last_event_at).label("last_event_at")]
+def _grouped(where: Any, keys: list[Any], flags: tuple[str, ...], times: bool = True) -> Any:
+    """Roll-up rows ``where`` selects grouped by ``keys``: OR of ``flags``, first / last event times."""
+    cols = [*(sa.func.max(R.c[n]).label(n) for n in flags)]
+    if times:
+        cols += [sa.func.min(R.c.first_event_at).label("first_event_at"),
+                 sa.func.max(R.c.last_event_at).label("last_event_at")]
+    return sa.select(*keys, *cols).where(where).group_by(*keys)
 
 
 def _figures_rows(session: Session, where: Any, per_campaign: bool) -> dict[str, Any]:
-    """The scope's counts and its submission-to-delivery histogram in one statement (``m`` read once).
+    """A scope's counts and nearest-rank p50 / p95 of submission-to-delivery seconds.
 
-    The first row (``dur`` NULL, ``kind`` 0) holds the counts; the others, seconds -> messages.
+    Messages (person, and per integration or domain the ESP id) are summed in one pass grouped
+    by their whole seconds from first submission to first delivery (the histogram of the
+    percentiles); per integration or domain, people are counted in a second GROUP BY per person.
     """
-    m = _messages(where, per_campaign, False)
-    dur = sa.func.round(m.c.d - m.c.s)
-    filler = [sa.null().label(n) for n in (*FLAGS, "first_event_at", "last_event_at")]
-    totals = sa.select(sa.literal_column("0").label("kind"), sa.null().label("dur"), *_sums(m, per_campaign))
-    hist = (sa.select(sa.literal_column("1").label("kind"), dur.label("dur"), sa.func.count().label(FLAGS[0]), *filler[1:])
-            .where(m.c.s.is_not(None), m.c.d.is_not(None), m.c.d >= m.c.s).group_by(dur))
-    rows = session.execute(sa.union_all(totals, hist)).all()
-    out = dict(next(r._mapping for r in rows if r.kind == 0))
-    out.update(_percentiles(sorted((float(r.dur), int(r[2])) for r in rows if r.kind == 1)))
+    who = R.c.recipient_pseudonym
+    keys = [who] if per_campaign else [who, R.c.ref]
+    s, d = sa.func.min(R.c.submitted_s), sa.func.min(R.c.delivered_s)
+    dur = sa.case((d >= s, sa.func.round(d - s))).label("dur")
+    flags = FLAGS if per_campaign else MESSAGE_FLAGS
+    m = _grouped(where, [*keys, dur], flags, per_campaign).group_by(None).group_by(*keys).subquery("m")
+    cols = [sa.func.sum(m.c[n]).label(n) for n in flags]
+    if per_campaign:
+        cols += [sa.func.min(m.c.first_event_at).label("first_event_at"),
+                 sa.func.max(m.c.last_event_at).label("last_event_at")]
+    out: dict[str, Any] = {n: 0 for n in (*FLAGS, "first_event_at", "last_event_at")}
+    out["first_event_at"] = out["last_event_at"] = None
+    histogram = []
+    for row in session.execute(sa.select(m.c.dur, sa.func.count().label("n"), *cols).group_by(m.c.dur)).mappings():
+        for n in flags:
+            out[n] += int(row[n] or 0)
+        if per_campaign:
+            _span(out, row)
+        if row["dur"] is not None:
+            histogram.append((float(row["dur"]), int(row["n"])))
+    if not per_campaign:
+        p = _grouped(where, [who], PERSON_FLAGS).subquery("p")
+        row = session.execute(sa.select(*(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
+                                         sa.func.min(p.c.first_event_at).label("first_event_at"),
+                                         sa.func.max(p.c.last_event_at).label("last_event_at"))).mappings().one()
+        out.update({n: int(row[n] or 0) for n in PERSON_FLAGS})
+        _span(out, row)
+    out.update(_percentiles(sorted(histogram)))
     return out
+
+
+def _span(out: dict[str, Any], row: Mapping[str, Any]) -> None:
+    """Widen ``out``'s first / last event time to ``row``'s."""
+    for name, pick in (("first_event_at", min), ("last_event_at", max)):
+        if row[name] is not None:
+            value = _aware(row[name])
+            out[name] = value if out[name] is None else pick(out[name], value)
 
 
 def _percentiles(histogram: list[tuple[float, int]]) -> dict[str, float | None]:
@@ -101,18 +112,27 @@ def _percentiles(histogram: list[tuple[float, int]]) -> dict[str, float | None]:
 
 
 def _day_rows(session: Session, where: Any) -> list[Any]:
-    """The same counts per UTC day (messages and people of that day)."""
-    m = _messages(where, False, True)
-    return list(session.execute(sa.select(m.c.day, *_sums(m, False)).group_by(m.c.day).order_by(m.c.day))
-                .mappings())
+    """The same counts per UTC day (messages and people of that day): two streaming GROUP BYs each."""
+    day, who = R.c.day, R.c.recipient_pseudonym
+    m = _grouped(where, [day.label("day"), who, R.c.ref], MESSAGE_FLAGS, False).subquery("m")
+    p = _grouped(where, [day.label("day"), who], PERSON_FLAGS).subquery("p")
+    msgs = {r["day"]: r for r in session.execute(
+        sa.select(m.c.day, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS)).group_by(m.c.day)).mappings()}
+    people = session.execute(
+        sa.select(p.c.day, *(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
+                  sa.func.min(p.c.first_event_at).label("first_event_at"),
+                  sa.func.max(p.c.last_event_at).label("last_event_at")).group_by(p.c.day).order_by(p.c.day))
+    return [{**msgs[r["day"]], **r} for r in people.mappings()]
+
+
+def _aware(ts: Any) -> datetime:
+    if isinstance(ts, str):  # SQLite returns aggregates of timestamps as text
+        ts = datetime.fromisoformat(ts)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _iso(ts: Any) -> str | None:
-    if ts is None:
-        return None
-    if isinstance(ts, str):  # SQLite returns aggregates of timestamps as text
-        ts = datetime.fromisoformat(ts)
-    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).isoformat()
+    return None if ts is None else _aware(ts).isoformat()
 
 
 def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
