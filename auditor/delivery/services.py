@@ -190,6 +190,14 @@ def campaign_scope(session: Session, campaign_id: int) -> CampaignScope:
     return CampaignScope(campaign_id, integration, esp.get("campaign_ref"))
 
 
+def sending_domains(session: Session) -> list[str]:
+    """The sender domains of the stored email campaigns, sorted."""
+    from auditor.campaigns.models import Campaign
+
+    docs = session.scalars(sa.select(Campaign.document).where(Campaign.channel == "email"))
+    return sorted({d for d in (((doc or {}).get("sender") or {}).get("domain") for doc in docs) if d})
+
+
 def domain_scope(session: Session, domain: str) -> Linked | None:
     """The events of the email campaigns sending from ``domain`` (by id or ESP campaign id), or None."""
     from auditor.campaigns.models import Campaign

@@ -163,3 +163,14 @@ def test_rollup_figures_equal_the_events_figures(stream):
         conn.execute(sa.delete(delivery_messages))
         backfill(conn)
         assert sorted(map(tuple, conn.execute(sa.select(*cols)))) == kept
+
+
+def test_removing_an_integration_removes_its_rollup_rows(stream):
+    from auditor.db import transaction
+    from auditor.integrations.services import remove_integration
+
+    h = stream.hooks
+    assert h.count("delivery_messages") > 0
+    with transaction(h.loop.app.extensions["auditor"].sessions) as s:
+        remove_integration(s, "sg")
+    assert h.count("delivery_messages") == 0 and h.count("delivery_events") == 0
