@@ -39,6 +39,8 @@ class DomainSpamRate(Base):
 # stores the events): the KPIs read these rows, about a fifth of the events.
 FLAGS = ("sent", "delivered", "bounced_hard", "bounced_soft", "deferred", "dropped", "complaints",
          "unsubscribes", "opened", "clicked", "opened_by_machine")
+PERSON_FLAGS = ("complaints", "unsubscribes", "opened", "clicked", "opened_by_machine")  # counted as people
+MESSAGE_FLAGS = tuple(n for n in FLAGS if n not in PERSON_FLAGS)
 TS = DateTime(timezone=True)
 MESSAGE_KEY = ("integration_id", "day", "recipient_pseudonym", "ref", "esp_campaign", "campaign_id")
 
@@ -60,4 +62,16 @@ delivery_messages = Table(
     Index("ix_delivery_messages_campaign", "campaign_id", "recipient_pseudonym"),
     Index("ix_delivery_messages_esp", "integration_id", "esp_campaign"),
     sqlite_with_rowid=False,
+)
+
+# Per integration and UTC day: the day's figures (messages and people of that day), kept with the
+# message rows (the per-day KPIs read them as they are).
+delivery_days = Table(
+    "delivery_days", Base.metadata,
+    Column("integration_id", Integer, ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    *(Column(name, Integer, nullable=False) for name in FLAGS),
+    Column("first_event_at", TS, nullable=False),
+    Column("last_event_at", TS, nullable=False),
+    PrimaryKeyConstraint("integration_id", "day", name="pk_delivery_days"),
 )

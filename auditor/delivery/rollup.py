@@ -8,6 +8,10 @@ of the events: five events make one row, and the innermost GROUP BY is already d
 One SELECT defines a row (``_rows``); ingestion (``record``), the migration's back-fill and the
 bench all insert it with ``INSERT .. SELECT .. ON CONFLICT DO UPDATE`` (flags: max, times: min /
 max). Applying an event twice, late or out of order gives the same row: the figures are exact.
+
+``delivery_days`` holds per integration and day that day's counts (messages and people). A batch
+adds to it the change of the figures of the (day, person) pairs it touched: their figures
+(``day_figures``) read before and after its upsert; the back-fill rebuilds it from the rows.
 """
 
 from __future__ import annotations
@@ -18,11 +22,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from auditor.delivery.models import FLAGS, MESSAGE_KEY, delivery_messages
+from auditor.delivery.models import (
+    FLAGS,
+    MESSAGE_FLAGS,
+    MESSAGE_KEY,
+    PERSON_FLAGS,
+    delivery_days,
+    delivery_messages,
+)
 from checks import delivery as kpi
 
 R = delivery_messages
+D = delivery_days
 CHUNK = 500
+LOCK = 1_700_017  # pg_advisory_xact_lock(LOCK, integration id): one batch's day figures at a time
 
 
 def _events() -> sa.Table:
@@ -75,22 +88,47 @@ def _rows(lite: bool, where: Any) -> sa.Select:
     return sa.select(*cols).where(where).group_by(*keys)
 
 
+def _most(lite: bool, a: Any, b: Any) -> Any:
+    return sa.func.max(a, b) if lite else sa.func.greatest(a, b)
+
+
+def _least(lite: bool, a: Any, b: Any) -> Any:
+    """The smaller, NULL only when both are (SQLite's min(a, NULL) is NULL)."""
+    return sa.func.min(sa.func.coalesce(a, b), sa.func.coalesce(b, a)) if lite else sa.func.least(a, b)
+
+
 def _upsert(lite: bool, where: Any) -> Any:
     """INSERT the rows of the events ``where`` selects, merging each into its stored row."""
     ins = (sqlite.insert if lite else postgresql.insert)(R)
     rows = _rows(lite, where)
     ex = ins.excluded
 
-    def most(a: Any, b: Any) -> Any:
-        return sa.func.max(a, b) if lite else sa.func.greatest(a, b)
-
-    def least(a: Any, b: Any) -> Any:  # NULL only when both are (SQLite's min(a, NULL) is NULL)
-        return sa.func.min(sa.func.coalesce(a, b), sa.func.coalesce(b, a)) if lite else sa.func.least(a, b)
-
-    merged = {n: most(R.c[n], ex[n]) for n in (*FLAGS, "last_event_at")}
-    merged.update({n: least(R.c[n], ex[n]) for n in ("first_event_at", "submitted_s", "delivered_s")})
+    merged = {n: _most(lite, R.c[n], ex[n]) for n in (*FLAGS, "last_event_at")}
+    merged.update({n: _least(lite, R.c[n], ex[n]) for n in ("first_event_at", "submitted_s", "delivered_s")})
     return (ins.from_select([c.name for c in rows.selected_columns], rows)
             .on_conflict_do_update(index_elements=list(MESSAGE_KEY), set_=merged))
+
+
+def day_figures(where: Any) -> sa.Select:
+    """Per integration and day, of the message rows ``where`` selects: messages (person + ref) and
+    people with each flag, first and last event time."""
+    c = R.c
+    day_keys = [c.integration_id, c.day]
+    m = (sa.select(*day_keys, *(sa.func.max(c[n]).label(n) for n in MESSAGE_FLAGS)).where(where)
+         .group_by(*day_keys, c.recipient_pseudonym, c.ref).subquery("m"))
+    p = (sa.select(*day_keys, *(sa.func.max(c[n]).label(n) for n in PERSON_FLAGS),
+                   sa.func.min(c.first_event_at).label("first_event_at"),
+                   sa.func.max(c.last_event_at).label("last_event_at")).where(where)
+         .group_by(*day_keys, c.recipient_pseudonym).subquery("p"))
+    ms = (sa.select(m.c.integration_id, m.c.day, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS))
+          .group_by(m.c.integration_id, m.c.day).subquery("ms"))
+    ps = (sa.select(p.c.integration_id, p.c.day, *(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
+                    sa.func.min(p.c.first_event_at).label("first_event_at"),
+                    sa.func.max(p.c.last_event_at).label("last_event_at"))
+          .group_by(p.c.integration_id, p.c.day).subquery("ps"))
+    return (sa.select(ps.c.integration_id, ps.c.day, *(ms.c[n] for n in MESSAGE_FLAGS),
+                      *(ps.c[n] for n in PERSON_FLAGS), ps.c.first_event_at, ps.c.last_event_at)
+            .select_from(ps.join(ms, sa.and_(ms.c.integration_id == ps.c.integration_id, ms.c.day == ps.c.day))))
 
 
 def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequence[str]) -> None:
@@ -101,12 +139,40 @@ def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequ
     """
     e = _events().c
     lite = _is_sqlite(conn)
+    if not lite:  # SQLite's write transaction is already the only one
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK, integration_id)))
     mine = e.inbox_id.is_(None) if inbox_id is None else e.inbox_id == inbox_id
     for n in range(0, len(event_ids), CHUNK):
-        conn.execute(_upsert(lite, sa.and_(e.integration_id == integration_id, mine,
-                                           e.provider_event_id.in_(list(event_ids[n:n + CHUNK])))))
+        batch = sa.and_(e.integration_id == integration_id, mine, e.provider_event_id.in_(list(event_ids[n:n + CHUNK])))
+        keys = [tuple(k) for k in conn.execute(
+            sa.select(day_of(lite, e.event_at), e.recipient_pseudonym).where(batch).distinct())]
+        if not keys:
+            continue
+        touched = day_figures(sa.and_(R.c.integration_id == integration_id,
+                                      sa.tuple_(R.c.day, R.c.recipient_pseudonym).in_(keys)))
+        before = {r.day: r for r in conn.execute(touched)}
+        conn.execute(_upsert(lite, batch))
+        changes = []
+        for r in conn.execute(touched).mappings():
+            old = before.get(r["day"])
+            changes.append({**r, **{n: r[n] - (getattr(old, n) if old is not None else 0) for n in FLAGS}})
+        _add_days(conn, lite, changes)
+
+
+def _add_days(conn: Any, lite: bool, changes: list[dict[str, Any]]) -> None:
+    """Add each change to its day's figures (a new day starts from it)."""
+    ins = (sqlite.insert if lite else postgresql.insert)(D)
+    ex = ins.excluded
+    merged = {n: D.c[n] + ex[n] for n in FLAGS}
+    merged.update(first_event_at=_least(lite, D.c.first_event_at, ex.first_event_at),
+                  last_event_at=_most(lite, D.c.last_event_at, ex.last_event_at))
+    conn.execute(ins.on_conflict_do_update(index_elements=["integration_id", "day"], set_=merged), changes)
 
 
 def backfill(conn: Any, where: Any = None) -> None:
-    """Roll up every stored event (the migration), or those ``where`` selects, in one statement."""
+    """Roll up every stored event (the migration), or those ``where`` selects, in one statement;
+    then rebuild the day figures from the message rows (a second)."""
     conn.execute(_upsert(_is_sqlite(conn), sa.true() if where is None else where))
+    conn.execute(sa.delete(D))
+    rows = day_figures(sa.true())
+    conn.execute(D.insert().from_select([c.name for c in rows.selected_columns], rows))

@@ -18,15 +18,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auditor.db import is_sqlite
-from auditor.delivery.models import FLAGS, delivery_messages
+from auditor.delivery.models import (
+    FLAGS,
+    MESSAGE_FLAGS,
+    PERSON_FLAGS,
+    delivery_days,
+    delivery_messages,
+)
 from auditor.integrations.models import DeliveryEvent, Integration
 from checks import delivery as kpi
 from consent_ledger.schema import events as ledger_events
 
 E = DeliveryEvent.__table__
 R = delivery_messages
-PERSON_FLAGS = ("complaints", "unsubscribes", "opened", "clicked", "opened_by_machine")
-MESSAGE_FLAGS = tuple(n for n in FLAGS if n not in PERSON_FLAGS)
+D = delivery_days  # per integration and day, kept at ingestion
 
 
 class DeliveryError(LookupError):
@@ -240,11 +245,14 @@ def campaign_kpis(session: Session, campaign_id: int, grace_minutes: int = 0) ->
             "findings": [f.to_dict() for f in findings]}
 
 
-def _period_figures(session: Session, rows: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A period's figures (messages: person + ESP id) with its percentiles, and the per-day list."""
+def _period_figures(session: Session, rows: Any, days_of: Any = None) -> dict[str, Any]:
+    """A period's figures (messages: person + ESP id) with its percentiles, and the per-day list
+    (``days_of``: the kept day figures to read it from, else computed from ``rows``)."""
     total = _figures_rows(session, rows, False)
-    days = [{"day": _day_text(r["day"]), **_figures(r)} for r in _day_rows(session, rows)]
-    return {**_figures(total), "delivery_seconds": _seconds(total), "days": days}, total
+    found = (session.execute(sa.select(D).where(days_of).order_by(D.c.day)).mappings() if days_of is not None
+             else _day_rows(session, rows))
+    days = [{"day": _day_text(r["day"]), **_figures(r)} for r in found]
+    return {**_figures(total), "delivery_seconds": _seconds(total), "days": days}
 
 
 def integration_kpis(session: Session, name: str, start: date, end: date, policy: Any | None = None
@@ -254,7 +262,8 @@ def integration_kpis(session: Session, name: str, start: date, end: date, policy
     if integration is None:
         raise DeliveryError(f"no integration named {name!r}")
     rows, events = _in_period(lambda t: t.c.integration_id == integration.id, start, end)
-    figures, _total = _period_figures(session, rows)
+    figures = _period_figures(session, rows, sa.and_(D.c.integration_id == integration.id,
+                                                             D.c.day >= start, D.c.day <= end))
     sla = (policy.sla.get(name) if policy is not None else None)
     period = _period(session, integration, events, start, end, figures["counts"], sla)
     findings = kpi.sla_findings(period, sla)
@@ -272,7 +281,7 @@ def domain_kpis(session: Session, domain: str, start: date, end: date, policy: A
     if linked is None:
         raise DeliveryError(f"no email campaign sends from {domain!r}")
     rows, events = _in_period(linked, start, end)
-    figures, _total = _period_figures(session, rows)
+    figures = _period_figures(session, rows)
     findings = after_withdrawal(session, rows, events, _grace(policy))
     return {"domain": domain, "from": start.isoformat(), "to": end.isoformat(), **figures,
             "findings": [f.to_dict() for f in findings]}

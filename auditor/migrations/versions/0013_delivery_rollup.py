@@ -1,4 +1,4 @@
-"""The message roll-up of delivery events (``delivery_messages``), back-filled from the stored events.
+"""The roll-up of delivery events (``delivery_messages``, ``delivery_days``), back-filled from the stored events.
 
 Revision ID: 0013_delivery_rollup
 Revises: 0012_delivery
@@ -40,10 +40,21 @@ def upgrade() -> None:
         sa.Index("ix_delivery_messages_esp", "integration_id", "esp_campaign"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "delivery_days",
+        sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        *(sa.Column(name, sa.Integer, nullable=False) for name in FLAGS),
+        sa.Column("first_event_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("integration_id", "day", name="pk_delivery_days"),
+    )
     from auditor.delivery.rollup import backfill
 
     backfill(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_table("delivery_days")
     op.drop_table("delivery_messages")

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from auditor.delivery import services as svc
-from auditor.delivery.models import delivery_messages
+from auditor.delivery.models import delivery_days, delivery_messages
 from auditor.integrations.models import DeliveryEvent, Integration
 from checks import delivery as kpi
 from checks.providers import ProviderEvent
@@ -157,12 +157,13 @@ def test_rollup_figures_equal_the_events_figures(stream):
     # the migration's back-fill from the stored events gives the rows ingestion kept
     from auditor.delivery.rollup import backfill
 
-    cols = list(delivery_messages.c)
     with app.extensions["auditor"].engine.begin() as conn:
-        kept = sorted(map(tuple, conn.execute(sa.select(*cols))))
+        kept = {t: sorted(map(tuple, conn.execute(sa.select(t)))) for t in (delivery_messages, delivery_days)}
         conn.execute(sa.delete(delivery_messages))
+        conn.execute(sa.delete(delivery_days))
         backfill(conn)
-        assert sorted(map(tuple, conn.execute(sa.select(*cols)))) == kept
+        assert {t: sorted(map(tuple, conn.execute(sa.select(t)))) for t in kept} == kept
+        assert len(kept[delivery_days]) >= 4
 
 
 def test_removing_an_integration_removes_its_rollup_rows(stream):
@@ -173,4 +174,4 @@ def test_removing_an_integration_removes_its_rollup_rows(stream):
     assert h.count("delivery_messages") > 0
     with transaction(h.loop.app.extensions["auditor"].sessions) as s:
         remove_integration(s, "sg")
-    assert h.count("delivery_messages") == 0 and h.count("delivery_events") == 0
+    assert h.count("delivery_messages") == h.count("delivery_days") == h.count("delivery_events") == 0
