@@ -175,3 +175,23 @@ def test_removing_an_integration_removes_its_rollup_rows(stream):
     with transaction(h.loop.app.extensions["auditor"].sessions) as s:
         remove_integration(s, "sg")
     assert h.count("delivery_messages") == h.count("delivery_days") == h.count("delivery_events") == 0
+
+
+def test_the_migration_back_fills_the_rollup_from_stored_events(stream):
+    from alembic import command
+
+    from auditor.migrations import alembic_config, current, upgrade
+
+    engine = stream.hooks.loop.app.extensions["auditor"].engine
+    tables = (delivery_messages, delivery_days)
+    with engine.connect() as conn:
+        kept = {t.name: sorted(map(tuple, conn.execute(sa.select(t)))) for t in tables}
+    assert all(kept.values())
+    heads = current(engine)
+    command.downgrade(alembic_config(engine), "0012_delivery")
+    assert "0013_delivery_rollup" not in current(engine)
+    assert not {t.name for t in tables} & set(sa.inspect(engine).get_table_names())
+    upgrade(engine)
+    assert current(engine) == heads
+    with engine.connect() as conn:
+        assert {t.name: sorted(map(tuple, conn.execute(sa.select(t)))) for t in tables} == kept
