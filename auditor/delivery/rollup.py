@@ -144,12 +144,15 @@ def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequ
     mine = e.inbox_id.is_(None) if inbox_id is None else e.inbox_id == inbox_id
     for n in range(0, len(event_ids), CHUNK):
         batch = sa.and_(e.integration_id == integration_id, mine, e.provider_event_id.in_(list(event_ids[n:n + CHUNK])))
-        keys = [tuple(k) for k in conn.execute(
-            sa.select(day_of(lite, e.event_at), e.recipient_pseudonym).where(batch).distinct())]
+        keys = conn.execute(sa.select(day_of(lite, e.event_at), e.recipient_pseudonym).where(batch).distinct()).all()
         if not keys:
             continue
-        touched = day_figures(sa.and_(R.c.integration_id == integration_id,
-                                      sa.tuple_(R.c.day, R.c.recipient_pseudonym).in_(keys)))
+        by_day: dict[Any, list[str]] = {}
+        for day, who in keys:
+            by_day.setdefault(day, []).append(who)
+        # one index range per day (a row-value IN would make SQLite scan the integration's rows)
+        touched = day_figures(sa.or_(*(sa.and_(R.c.integration_id == integration_id, R.c.day == day,
+                                               R.c.recipient_pseudonym.in_(whos)) for day, whos in by_day.items())))
         before = {r.day: r for r in conn.execute(touched)}
         conn.execute(_upsert(lite, batch))
         changes = []
