@@ -1,13 +1,18 @@
 """Benchmark of delivery KPIs: one campaign with 1,000,000 delivery events and a 30-day period of
-one integration with 10,000,000, each beside the same-run raw SQL aggregate over the same rows.
+one integration with 10,000,000, each beside the same-run raw SQL aggregate over the same events.
 
 The baseline is one hand-written ``SELECT kind, count(*), count(DISTINCT recipient_pseudonym)
-... GROUP BY kind`` over the same rows (the least any KPI needs: one pass). Auditor's figure is
-the whole document (distinct-message counts, rates, p50/p95, the after-withdrawal join; per day
-for the period). Memory: tracemalloc's peak of the KPI call at two sizes (flat = equal).
-Rows are generated in SQL (``generate_series`` / a recursive CTE). Run ``python bench/delivery.py``
-(full), ``--quick`` (100,000 and 1,000,000 events), ``--database-url`` for PostgreSQL (a fresh,
-empty database: the bench creates its tables there). Prints one JSON document.
+... GROUP BY kind`` over the same events (the least any KPI needs from the events: one pass).
+Auditor's figure is the whole document (distinct-message counts, rates, p50/p95, the
+after-withdrawal join; per day for the period), read from the message roll-up.
+Events are generated in SQL (``generate_series`` / a recursive CTE) and rolled up by the
+migration's back-fill statement (``rollup.backfill``, the SQL ingestion runs per batch); its time
+is ``rollup_s``. ``ingest``: what the roll-up costs on the write side, events/s of the events
+INSERT as ``ingest()`` runs it (batches of 500) without and with the roll-up upsert.
+Memory: tracemalloc's peak of the KPI call at two sizes (flat = equal).
+Run ``python bench/delivery.py`` (full), ``--quick`` (100,000 and 1,000,000 events),
+``--database-url`` for PostgreSQL (a fresh, empty database: the bench creates its tables there).
+Prints one JSON document.
 """
 
 from __future__ import annotations
@@ -30,20 +35,27 @@ KINDS = "CASE i % 5 WHEN 0 THEN 'processed' WHEN 1 THEN (CASE WHEN (i / 5) % 50 
         "THEN 'complaint' ELSE 'clicked' END) END"
 
 
-def _fill(engine, first: int, count: int, campaign_id: int | None, days: int) -> None:
-    """Insert ``count`` events numbered from ``first`` (5 per message), spread over ``days``."""
+def _fill(engine, first: int, count: int, campaign_id: int | None, days: int) -> float:
+    """Insert ``count`` events numbered from ``first`` (5 per message), spread over ``days``, and roll
+    them up; returns the seconds the roll-up took."""
     import sqlalchemy as sa
 
+    from auditor.delivery.rollup import backfill
+    from auditor.integrations.models import DeliveryEvent
+
     base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
-    span = days * 86400 - 1
+    span = days * 86400 - 5  # + i % 5 seconds stays within the last day
     camp = "NULL" if campaign_id is None else str(campaign_id)
     chunk = 1_000_000
     with engine.begin() as conn:
         sqlite = conn.dialect.name == "sqlite"
+        after = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM delivery_events")).scalar()
         for lo in range(first, first + count, chunk):
             hi = min(first + count, lo + chunk) - 1
             if sqlite:
-                at = f"datetime('{base:%Y-%m-%d %H:%M:%S}', '+' || ((i / 5) * 7919 % {span} + i % 5) || ' seconds')"
+                # stored as SQLAlchemy stores a DateTime in SQLite (with microseconds)
+                at = (f"datetime('{base:%Y-%m-%d %H:%M:%S}', '+' || ((i / 5) * 7919 % {span} + i % 5) || ' seconds')"
+                      " || '.000000'")
                 series = f"WITH RECURSIVE n(i) AS (SELECT {lo} UNION ALL SELECT i + 1 FROM n WHERE i < {hi}) "  # noqa: S608
                 src = "FROM n"
             else:
@@ -55,6 +67,13 @@ def _fill(engine, first: int, count: int, campaign_id: int | None, days: int) ->
                 f"provider_type, recipient_pseudonym, recipient_sha256, campaign_id, esp_campaign, reason, "
                 f"event_at, received_at) SELECT 1, NULL, 'e' || i, {KINDS}, 'x', 'p' || (i / 5), 'h', {camp}, "
                 f"'m' || (i / 5), NULL, {at}, {at} {src}"))
+    t = time.perf_counter()
+    with engine.begin() as conn:  # the migration's back-fill statement, over the new events
+        backfill(conn, DeliveryEvent.__table__.c.id > after)
+    took = time.perf_counter() - t
+    with engine.begin() as conn:  # planner statistics after a bulk load (events and roll-up alike)
+        conn.execute(sa.text("ANALYZE"))
+    return took
 
 
 def _baseline(engine, where: str) -> float:
@@ -67,6 +86,38 @@ def _baseline(engine, where: str) -> float:
             f"WHERE {where} GROUP BY kind")).all()
     assert rows
     return time.perf_counter() - t
+
+
+def _ingest(app, n: int) -> dict:
+    """Events/s of ingest()'s events INSERT in batches of 500, without and with the roll-up upsert."""
+    from auditor.db import transaction
+    from auditor.delivery.rollup import record
+    from auditor.integrations.models import DeliveryEvent
+    from auditor.integrations.services import _insert, create_integration
+
+    kinds = ("processed", "delivered", "opened", "deferred", "clicked")
+    now = datetime.now(UTC)
+    sessions = app.extensions["auditor"].sessions
+    out = {"events": n}
+    for label, roll in (("without_rollup", False), ("with_rollup", True), ("without_rollup_again", False)):
+        with transaction(sessions) as s:
+            iid = create_integration(s, name=f"ingest-{label}", provider="sendgrid", actor="bench")[0].id
+        t = time.perf_counter()
+        for b, lo in enumerate(range(0, n, 500)):
+            rows = [{"integration_id": iid, "inbox_id": b, "provider_event_id": f"i{i}", "kind": kinds[i % 5],
+                     "provider_type": kinds[i % 5], "recipient_pseudonym": f"q{i // 5}", "recipient_sha256": "h",
+                     "esp_campaign": f"m{i // 5}", "campaign_id": None, "reason": None,
+                     "event_at": now - timedelta(seconds=n - i), "received_at": now} for i in range(lo, min(n, lo + 500))]
+            with transaction(sessions) as s:
+                table = DeliveryEvent.__table__
+                s.execute(_insert(s, table).on_conflict_do_nothing(
+                    index_elements=["integration_id", "provider_event_id"]), rows)
+                if roll:
+                    record(s, iid, b, [r["provider_event_id"] for r in rows])
+        out[f"{label}_per_s"] = round(n / (time.perf_counter() - t))
+    base = (out["without_rollup_per_s"] + out["without_rollup_again_per_s"]) / 2
+    out["ratio_with_to_without"] = round(out["with_rollup_per_s"] / base, 2)
+    return out
 
 
 def _timed(fn) -> tuple[float, int, object]:
@@ -111,21 +162,22 @@ def main() -> None:
 
     # memory at a tenth of the size first, then the full size: flat when the peaks match
     t = time.perf_counter()
-    _fill(engine, 0, campaign_n // 10, 1, 30)
+    rollup = _fill(engine, 0, campaign_n // 10, 1, 30)
     with app.extensions["auditor"].sessions() as s:
         _e, small_peak, _ = _timed(lambda: svc.campaign_kpis(s, 1))
-    _fill(engine, campaign_n // 10, campaign_n - campaign_n // 10, 1, 30)
+    rollup += _fill(engine, campaign_n // 10, campaign_n - campaign_n // 10, 1, 30)
     fill_campaign = time.perf_counter() - t
     with app.extensions["auditor"].sessions() as s:
         svc.campaign_kpis(s, 1)  # warm
         elapsed, peak, doc = _timed(lambda: svc.campaign_kpis(s, 1))
     base = min(_baseline(engine, "campaign_id = 1") for _ in range(2))
-    result["campaign"] = {"events": campaign_n, "fill_s": round(fill_campaign, 1), "kpis_s": round(elapsed, 3),
+    result["campaign"] = {"events": campaign_n, "fill_s": round(fill_campaign, 1), "rollup_s": round(rollup, 1),
+                          "kpis_s": round(elapsed, 3),
                           "raw_sql_s": round(base, 3), "ratio": round(elapsed / base, 2),
                           "peak_bytes": peak, "peak_bytes_at_tenth": small_peak, "delivered": doc["counts"]["delivered"]}
 
     t = time.perf_counter()
-    _fill(engine, campaign_n, period_n - campaign_n, None, 30)  # the campaign's events count for the period too
+    rollup = _fill(engine, campaign_n, period_n - campaign_n, None, 30)  # the campaign's events count too
     fill_period = time.perf_counter() - t
     today = datetime.now(UTC).date()
     start: date = today - timedelta(days=29)
@@ -137,8 +189,10 @@ def main() -> None:
         where = f"integration_id = 1 AND event_at >= TIMESTAMPTZ '{lo.isoformat()}'"
     base = min(_baseline(engine, where) for _ in range(2))
     result["period"] = {"events": period_n, "days": len(doc["days"]), "fill_s": round(fill_period, 1),
+                        "rollup_s": round(rollup, 1),
                         "kpis_s": round(elapsed, 3), "raw_sql_s": round(base, 3), "ratio": round(elapsed / base, 2),
                         "peak_bytes": peak, "sent": doc["counts"]["sent"]}
+    result["ingest"] = _ingest(app, 20_000 if args.quick else 100_000)
     print(json.dumps(result, indent=2))
 
 

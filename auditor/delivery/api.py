@@ -1,4 +1,4 @@
-"""JSON API of delivery KPIs: per campaign, and per integration and period with SLA findings."""
+"""JSON API of delivery KPIs: per campaign, per integration and period with SLA findings, per sending domain."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from auditor.accounts.services import Principal
 from auditor.api import route
 from auditor.campaigns.services import current_policy
 from auditor.delivery import services as svc
-from auditor.delivery.schemas import CampaignDelivery, IntegrationKpis, PeriodQuery
+from auditor.delivery.schemas import CampaignDelivery, DomainKpis, IntegrationKpis, PeriodQuery
 from auditor.errors import ApiError
 from auditor.services import db
 
@@ -33,5 +33,16 @@ def integration_kpis(principal: Principal, name: str, query: PeriodQuery) -> dic
     """KPIs and SLA breaches of one contractor."""
     try:
         return svc.integration_kpis(db(), name, query.start, query.end, current_policy(current_app))
+    except svc.DeliveryError as exc:
+        raise ApiError(404, "Not Found", str(exc)) from None
+
+
+@route("/domains/<domain>/kpis", scope="campaign:read", query=PeriodQuery, response=DomainKpis,
+       tags=("delivery",), summary="A sending domain's delivery KPIs per day over a period (its campaigns' events, "
+       "every integration)")
+def domain_kpis(principal: Principal, domain: str, query: PeriodQuery) -> dict[str, Any]:
+    """KPIs of the mail sent from one domain."""
+    try:
+        return svc.domain_kpis(db(), domain, query.start, query.end, current_policy(current_app))
     except svc.DeliveryError as exc:
         raise ApiError(404, "Not Found", str(exc)) from None

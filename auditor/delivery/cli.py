@@ -1,4 +1,4 @@
-"""``auditor kpis``: delivery KPIs of the integrations over a period, with SLA findings."""
+"""``auditor kpis``: delivery KPIs of the integrations (or sending domains) over a period, with findings."""
 
 from __future__ import annotations
 
@@ -26,11 +26,15 @@ def _pct(value: float | None) -> str:
 
 @click.command("kpis")
 @click.option("--integration", "names", multiple=True, help="one integration (repeatable); default all")
+@click.option("--domain", "domains", multiple=True,
+              help="a sending domain (repeatable): its campaigns' figures instead of the integrations'")
 @click.option("--from", "start", default=None, help="first day (YYYY-MM-DD); default 29 days before --to")
 @click.option("--to", "end", default=None, help="last day (YYYY-MM-DD); default today (UTC)")
 @click.option("--json", "as_json", is_flag=True)
-def kpis(names: tuple[str, ...], start: str | None, end: str | None, as_json: bool) -> None:
-    """Delivered, bounced, complained per integration and period, against each contractor's SLA."""
+def kpis(names: tuple[str, ...], domains: tuple[str, ...], start: str | None, end: str | None,
+         as_json: bool) -> None:
+    """Delivered, bounced, complained per integration and period, against each contractor's SLA;
+    or per sending domain (--domain)."""
     from auditor.campaigns.services import current_policy
     from auditor.delivery import services as svc
     from auditor.integrations.services import list_integrations
@@ -39,26 +43,30 @@ def kpis(names: tuple[str, ...], start: str | None, end: str | None, as_json: bo
     first = _day(start, "--from") or last - timedelta(days=29)
     if first > last:
         fail("--from is after --to")
+    if domains and names:
+        fail("--domain and --integration: give one or the other")
     app = get_app()
     migrate(app)
     policy = current_policy(app)
     out: list[dict[str, Any]] = []
+    key = "domain" if domains else "integration"
     with app.extensions["auditor"].sessions() as s:
-        wanted = list(names) or [r.name for r in list_integrations(s)]
+        wanted = list(domains or names) or [r.name for r in list_integrations(s)]
         for name in wanted:
             try:
-                out.append(svc.integration_kpis(s, name, first, last, policy))
+                out.append(svc.domain_kpis(s, name, first, last, policy) if domains
+                           else svc.integration_kpis(s, name, first, last, policy))
             except svc.DeliveryError as exc:
                 fail(str(exc))
     if as_json:
-        emit({"from": first.isoformat(), "to": last.isoformat(), "integrations": out})
+        emit({"from": first.isoformat(), "to": last.isoformat(), f"{key}s": out})
         return
-    click.echo(f"{'integration':<20} {'sent':>9} {'delivered':>9} {'deliv.%':>8} {'bounce%':>8} "
+    click.echo(f"{key:<20} {'sent':>9} {'delivered':>9} {'deliv.%':>8} {'bounce%':>8} "
                f"{'compl.%':>8} {'unsub%':>8} findings")
     for k in out:
         c, r = k["counts"], k["rates"]
         rules = ", ".join(sorted({f["rule_id"] for f in k["findings"]})) or "-"
-        click.echo(f"{k['integration']:<20} {c['sent']:>9} {c['delivered']:>9} {_pct(r['delivery']):>8} "
+        click.echo(f"{k[key]:<20} {c['sent']:>9} {c['delivered']:>9} {_pct(r['delivery']):>8} "
                    f"{_pct(r['bounce']):>8} {_pct(r['complaint']):>8} {_pct(r['unsubscribe']):>8} {rules}")
 
 

@@ -80,13 +80,24 @@ class Day(Figures):
     day: str
 
 
-class IntegrationKpis(Figures):
-    """An integration's KPIs over a period, per day, with SLA findings."""
+class PeriodKpis(Figures):
+    """A scope's KPIs over a period (inclusive UTC days), per day, with its findings."""
 
-    integration: str
     from_: str = Field(alias="from")
     to: str
     delivery_seconds: dict[str, float | None]
     days: list[Day]
-    sla: dict[str, Any] | None
     findings: list[dict[str, Any]]
+
+
+class IntegrationKpis(PeriodKpis):
+    """An integration's KPIs over a period, per day, with SLA findings."""
+
+    integration: str
+    sla: dict[str, Any] | None
+
+
+class DomainKpis(PeriodKpis):
+    """A sending domain's KPIs over a period, per day, with mail delivered after a withdrawal."""
+
+    domain: str

@@ -1,13 +1,15 @@
-"""Delivery KPIs from ``delivery_events`` in SQL aggregates, SLA and after-withdrawal findings.
+"""Delivery KPIs from the message roll-up in SQL aggregates, SLA and after-withdrawal findings.
 
-Every figure is one GROUP BY over the indexed events (no Python loop over events): a message is
-the recipient within the campaign (per campaign) or the recipient with the ESP's campaign or
-message id (per integration); opens, clicks, complaints and unsubscribes count people.
+The figures read ``delivery_messages`` (one row per message and UTC day, kept at ingestion:
+``rollup.py``), not the events: a message is the recipient within the campaign (per campaign)
+or the recipient with the ESP's message / campaign id (per integration and per sending domain);
+opens, clicks, complaints and unsubscribes count people. Every figure is a GROUP BY in SQL (no
+Python loop over rows); percentiles come from a histogram of whole seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,15 +18,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from auditor.db import is_sqlite
+from auditor.delivery.models import (
+    FLAGS,
+    MESSAGE_FLAGS,
+    PERSON_FLAGS,
+    delivery_days,
+    delivery_messages,
+)
 from auditor.integrations.models import DeliveryEvent, Integration
 from checks import delivery as kpi
 from consent_ledger.schema import events as ledger_events
 
 E = DeliveryEvent.__table__
+R = delivery_messages
+D = delivery_days  # per integration and day, kept at ingestion
 
 
 class DeliveryError(LookupError):
-    """No such campaign or integration; the message says which."""
+    """No such campaign, integration or sending domain; the message says which."""
 
 
 def _secs(session: Session, col: Any) -> Any:
@@ -34,79 +45,99 @@ def _secs(session: Session, col: Any) -> Any:
     return sa.extract("epoch", col)
 
 
-def _day(session: Session, col: Any) -> Any:
-    """The UTC day of a timestamp column as ``YYYY-MM-DD``."""
-    if is_sqlite(session):
-        return sa.func.date(col)
-    return sa.func.to_char(sa.func.timezone("UTC", col), "YYYY-MM-DD")
+def _grouped(where: Any, keys: list[Any], flags: tuple[str, ...], times: bool = True) -> Any:
+    """Roll-up rows ``where`` selects grouped by ``keys``: OR of ``flags``, first / last event times."""
+    cols = [*(sa.func.max(R.c[n]).label(n) for n in flags)]
+    if times:
+        cols += [sa.func.min(R.c.first_event_at).label("first_event_at"),
+                 sa.func.max(R.c.last_event_at).label("last_event_at")]
+    return sa.select(*keys, *cols).where(where).group_by(*keys)
 
 
-def _message_cols(per_campaign: bool) -> list[Any]:
-    """What names one message besides the person: nothing per campaign, else the ESP's id."""
-    if per_campaign:
-        return []
-    # SendGrid names the message (sg_message_id) or single send; the others their campaign / job.
-    return [sa.func.coalesce(E.c.esp_campaign, sa.cast(E.c.campaign_id, sa.String), "").label("ref")]
+def _figures_rows(session: Session, where: Any, per_campaign: bool) -> dict[str, Any]:
+    """A scope's counts and nearest-rank p50 / p95 of submission-to-delivery seconds.
 
-
-def _flag(cond: Any, name: str) -> Any:
-    return sa.func.max(sa.case((cond, 1), else_=0)).label(name)
-
-
-MESSAGE_FLAGS = ("sent", "delivered", "bounced_hard", "bounced_soft", "deferred", "dropped")
-PERSON_FLAGS = ("complaints", "unsubscribes", "opened", "clicked", "opened_by_machine")
-
-
-def _per_message(session: Session, where: Any, per_campaign: bool, day: Any = None, cte: bool = False) -> Any:
-    """One row per message (and day): flags of what happened to it, its first submission and delivery."""
-    secs = _secs(session, E.c.event_at)
-    keys = [E.c.recipient_pseudonym.label("who"), *_message_cols(per_campaign)]
-    if day is not None:
-        keys.insert(0, day.label("day"))
-    kind = E.c.kind
-    cols = [_flag(kind.in_(kpi.SENT_KINDS), "sent"), _flag(kind == "delivered", "delivered"),
-            _flag(kind == "hard_bounce", "bounced_hard"), _flag(kind == "soft_bounce", "bounced_soft"),
-            _flag(kind == "deferred", "deferred"), _flag(kind == "dropped", "dropped"),
-            _flag(kind == "complaint", "complaints"), _flag(kind.in_(kpi.UNSUBSCRIBE_KINDS), "unsubscribes"),
-            _flag(kind == "opened", "opened"), _flag(kind == "clicked", "clicked"),
-            _flag(sa.and_(kind == "opened", E.c.provider_type.in_(kpi.MACHINE_OPEN_TYPES)), "opened_by_machine"),
-            sa.func.min(E.c.event_at).label("first_event_at"), sa.func.max(E.c.event_at).label("last_event_at"),
-            sa.func.min(sa.case((kind.in_(kpi.SUBMITTED_KINDS), secs))).label("s"),
-            sa.func.min(sa.case((kind == "delivered", secs))).label("d")]
-    q = sa.select(*keys, *cols).where(where).group_by(*keys)
-    return q.cte("m") if cte else q.subquery("m")
-
-
-def _figures_rows(session: Session, where: Any, per_campaign: bool, by_day: bool = False) -> list[Any]:
-    """Counts per scope (or per day): messages summed, people counted once (three nested GROUP BYs).
-
-    The scope's row also carries ``p50`` / ``p95``, read from the same per-message rows (one scan).
+    Messages (person, and per integration or domain the ESP id) are summed in one pass grouped
+    by their whole seconds from first submission to first delivery (the histogram of the
+    percentiles); per integration or domain, people are counted in a second GROUP BY per person.
     """
-    m = _per_message(session, where, per_campaign, _day(session, E.c.event_at) if by_day else None,
-                     cte=not by_day)
-    pkeys = [m.c.day, m.c.who] if by_day else [m.c.who]
-    person = (sa.select(*pkeys, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS),
-                        *(sa.func.max(m.c[n]).label(n) for n in PERSON_FLAGS),
-                        sa.func.min(m.c.first_event_at).label("first_event_at"),
-                        sa.func.max(m.c.last_event_at).label("last_event_at"))
-              .group_by(*pkeys).subquery("p"))
-    cols = [*(sa.func.sum(person.c[n]).label(n) for n in (*MESSAGE_FLAGS, *PERSON_FLAGS)),
-            sa.func.min(person.c.first_event_at).label("first_event_at"),
-            sa.func.max(person.c.last_event_at).label("last_event_at")]
-    if by_day:
-        return list(session.execute(sa.select(person.c.day, *cols).group_by(person.c.day)
-                                    .order_by(person.c.day)).mappings())
-    pcts = _percentile_columns(m)
-    totals = sa.select(*cols).subquery("t")
-    return [session.execute(sa.select(totals, *pcts)).mappings().one()]
+    who = R.c.recipient_pseudonym
+    keys = [who] if per_campaign else [who, R.c.ref]
+    s, d = sa.func.min(R.c.submitted_s), sa.func.min(R.c.delivered_s)
+    dur = sa.case((d >= s, sa.func.round(d - s))).label("dur")
+    flags = FLAGS if per_campaign else MESSAGE_FLAGS
+    m = _grouped(where, [*keys, dur], flags, per_campaign).group_by(None).group_by(*keys).subquery("m")
+    cols = [sa.func.sum(m.c[n]).label(n) for n in flags]
+    if per_campaign:
+        cols += [sa.func.min(m.c.first_event_at).label("first_event_at"),
+                 sa.func.max(m.c.last_event_at).label("last_event_at")]
+    out: dict[str, Any] = {n: 0 for n in (*FLAGS, "first_event_at", "last_event_at")}
+    out["first_event_at"] = out["last_event_at"] = None
+    histogram = []
+    for row in session.execute(sa.select(m.c.dur, sa.func.count().label("n"), *cols).group_by(m.c.dur)).mappings():
+        for n in flags:
+            out[n] += int(row[n] or 0)
+        if per_campaign:
+            _span(out, row)
+        if row["dur"] is not None:
+            histogram.append((float(row["dur"]), int(row["n"])))
+    if not per_campaign:
+        p = _grouped(where, [who], PERSON_FLAGS).subquery("p")
+        row = session.execute(sa.select(*(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
+                                         sa.func.min(p.c.first_event_at).label("first_event_at"),
+                                         sa.func.max(p.c.last_event_at).label("last_event_at"))).mappings().one()
+        out.update({n: int(row[n] or 0) for n in PERSON_FLAGS})
+        _span(out, row)
+    out.update(_percentiles(sorted(histogram)))
+    return out
+
+
+def _span(out: dict[str, Any], row: Mapping[str, Any]) -> None:
+    """Widen ``out``'s first / last event time to ``row``'s."""
+    for name, pick in (("first_event_at", min), ("last_event_at", max)):
+        if row[name] is not None:
+            value = _aware(row[name])
+            out[name] = value if out[name] is None else pick(out[name], value)
+
+
+def _percentiles(histogram: list[tuple[float, int]]) -> dict[str, float | None]:
+    """Nearest-rank p50 / p95 of a sorted (seconds, messages) histogram."""
+    n = sum(c for _d, c in histogram)
+    out: dict[str, float | None] = {}
+    for name, p in (("p50", 0.5), ("p95", 0.95)):
+        out[name] = None
+        if n:
+            rank, seen = kpi.rank_offset(n, p), 0
+            for secs, count in histogram:
+                seen += count
+                if seen > rank:
+                    out[name] = secs
+                    break
+    return out
+
+
+def _day_rows(session: Session, where: Any) -> list[Any]:
+    """The same counts per UTC day (messages and people of that day): two streaming GROUP BYs each."""
+    day, who = R.c.day, R.c.recipient_pseudonym
+    m = _grouped(where, [day.label("day"), who, R.c.ref], MESSAGE_FLAGS, False).subquery("m")
+    p = _grouped(where, [day.label("day"), who], PERSON_FLAGS).subquery("p")
+    msgs = {r["day"]: r for r in session.execute(
+        sa.select(m.c.day, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS)).group_by(m.c.day)).mappings()}
+    people = session.execute(
+        sa.select(p.c.day, *(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
+                  sa.func.min(p.c.first_event_at).label("first_event_at"),
+                  sa.func.max(p.c.last_event_at).label("last_event_at")).group_by(p.c.day).order_by(p.c.day))
+    return [{**msgs[r["day"]], **r} for r in people.mappings()]
+
+
+def _aware(ts: Any) -> datetime:
+    if isinstance(ts, str):  # SQLite returns aggregates of timestamps as text
+        ts = datetime.fromisoformat(ts)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _iso(ts: Any) -> str | None:
-    if ts is None:
-        return None
-    if isinstance(ts, str):  # SQLite returns aggregates of timestamps as text
-        ts = datetime.fromisoformat(ts)
-    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).isoformat()
+    return None if ts is None else _aware(ts).isoformat()
 
 
 def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,24 +148,22 @@ def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
             "first_event_at": _iso(row["first_event_at"]), "last_event_at": _iso(row["last_event_at"])}
 
 
-def _percentile_columns(m: Any) -> list[Any]:
-    """Nearest-rank p50 / p95 of seconds from a message's first submission event to its first delivery.
-
-    One window pass: the smallest duration whose rank is at least p * n is the nearest-rank percentile.
-    """
-    dur = sa.func.round(m.c.d - m.c.s)
-    ranked = (sa.select(dur.label("dur"), sa.func.row_number().over(order_by=dur).label("rn"),
-                        sa.func.count().over().label("n"))
-              .where(m.c.s.is_not(None), m.c.d.is_not(None), m.c.d >= m.c.s).subquery("r"))
-    return [sa.select(sa.func.min(sa.case((ranked.c.rn >= p * ranked.c.n, ranked.c.dur))))
-            .scalar_subquery().label(name) for name, p in (("p50", 0.5), ("p95", 0.95))]
-
-
 def _seconds(row: Mapping[str, Any]) -> dict[str, float | None]:
-    return {k: None if row[k] is None else float(row[k]) for k in ("p50", "p95")}
+    return {k: row[k] for k in ("p50", "p95")}
+
+
+def _day_text(day: Any) -> str:
+    return day if isinstance(day, str) else day.isoformat()
 
 
 # --- scopes --------------------------------------------------------------------------------------
+
+Linked = Callable[[sa.Table], Any]  # the same condition on delivery_events and on delivery_messages
+
+
+def _by_ref(table: sa.Table, refs: list[tuple[int, str]]) -> list[Any]:
+    return [sa.and_(table.c.integration_id == iid, table.c.esp_campaign == ref) for iid, ref in refs]
+
 
 @dataclass(frozen=True)
 class CampaignScope:
@@ -144,12 +173,11 @@ class CampaignScope:
     integration: Integration | None
     campaign_ref: str | None
 
-    def where(self) -> Any:
-        """Events of the campaign: Auditor's id in the payload, or the ESP's campaign id."""
-        linked = E.c.campaign_id == self.campaign_id
+    def where(self, table: sa.Table = E) -> Any:
+        """Events (or roll-up rows) of the campaign: Auditor's id in the payload, or the ESP's campaign id."""
+        linked = table.c.campaign_id == self.campaign_id
         if self.integration is not None and self.campaign_ref:
-            linked = sa.or_(linked, sa.and_(E.c.integration_id == self.integration.id,
-                                            E.c.esp_campaign == self.campaign_ref))
+            linked = sa.or_(linked, *_by_ref(table, [(self.integration.id, self.campaign_ref)]))
         return linked
 
 
@@ -167,8 +195,42 @@ def campaign_scope(session: Session, campaign_id: int) -> CampaignScope:
     return CampaignScope(campaign_id, integration, esp.get("campaign_ref"))
 
 
+def sending_domains(session: Session) -> list[str]:
+    """The sender domains of the stored email campaigns, sorted."""
+    from auditor.campaigns.models import Campaign
+
+    docs = session.scalars(sa.select(Campaign.document).where(Campaign.channel == "email"))
+    return sorted({d for d in (((doc or {}).get("sender") or {}).get("domain") for doc in docs) if d})
+
+
+def domain_scope(session: Session, domain: str) -> Linked | None:
+    """The events of the email campaigns sending from ``domain`` (by id or ESP campaign id), or None."""
+    from auditor.campaigns.models import Campaign
+
+    ids, wanted = [], []
+    for cid, doc in session.execute(sa.select(Campaign.id, Campaign.document).where(Campaign.channel == "email")):
+        if ((doc or {}).get("sender") or {}).get("domain") == domain:
+            ids.append(cid)
+            esp = doc.get("esp") or {}
+            if esp.get("integration") and esp.get("campaign_ref"):
+                wanted.append((esp["integration"], esp["campaign_ref"]))
+    if not ids:
+        return None
+    names = dict(session.execute(sa.select(Integration.name, Integration.id)
+                                 .where(Integration.name.in_({w[0] for w in wanted}))).all()) if wanted else {}
+    refs = [(names[n], ref) for n, ref in wanted if n in names]
+    return lambda table: sa.or_(table.c.campaign_id.in_(ids), *_by_ref(table, refs))
+
+
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC)
+
+
+def _in_period(linked: Linked, start: date, end: date) -> tuple[Any, Any]:
+    """The roll-up rows and the events of ``linked`` over ``start``..``end`` (inclusive UTC days)."""
+    lo, hi = _bounds(start, end)
+    return (sa.and_(linked(R), R.c.day >= start, R.c.day <= end),
+            sa.and_(linked(E), E.c.event_at >= lo, E.c.event_at < hi))
 
 
 # --- KPIs ----------------------------------------------------------------------------------------
@@ -176,12 +238,21 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def campaign_kpis(session: Session, campaign_id: int, grace_minutes: int = 0) -> dict[str, Any]:
     """The INTERFACES.md campaign delivery document, with DELIVERY-AFTER-WITHDRAWAL findings."""
     scope = campaign_scope(session, campaign_id)
-    where = scope.where()
-    (row,) = _figures_rows(session, where, True)
-    findings = after_withdrawal(session, where, timedelta(minutes=grace_minutes))
+    row = _figures_rows(session, scope.where(R), True)
+    findings = after_withdrawal(session, scope.where(R), scope.where(E), timedelta(minutes=grace_minutes))
     return {"campaign_id": campaign_id, **_figures(row),
             "delivery_seconds": _seconds(row),
             "findings": [f.to_dict() for f in findings]}
+
+
+def _period_figures(session: Session, rows: Any, days_of: Any = None) -> dict[str, Any]:
+    """A period's figures (messages: person + ESP id) with its percentiles, and the per-day list
+    (``days_of``: the kept day figures to read it from, else computed from ``rows``)."""
+    total = _figures_rows(session, rows, False)
+    found = (session.execute(sa.select(D).where(days_of).order_by(D.c.day)).mappings() if days_of is not None
+             else _day_rows(session, rows))
+    days = [{"day": _day_text(r["day"]), **_figures(r)} for r in found]
+    return {**_figures(total), "delivery_seconds": _seconds(total), "days": days}
 
 
 def integration_kpis(session: Session, name: str, start: date, end: date, policy: Any | None = None
@@ -190,20 +261,34 @@ def integration_kpis(session: Session, name: str, start: date, end: date, policy
     integration = session.scalar(sa.select(Integration).where(Integration.name == name))
     if integration is None:
         raise DeliveryError(f"no integration named {name!r}")
-    lo, hi = _bounds(start, end)
-    where = sa.and_(E.c.integration_id == integration.id, E.c.event_at >= lo, E.c.event_at < hi)
-    (total,) = _figures_rows(session, where, False)
-    days = [{"day": r["day"], **_figures(r)} for r in _figures_rows(session, where, False, by_day=True)]
+    rows, events = _in_period(lambda t: t.c.integration_id == integration.id, start, end)
+    figures = _period_figures(session, rows, sa.and_(D.c.integration_id == integration.id,
+                                                             D.c.day >= start, D.c.day <= end))
     sla = (policy.sla.get(name) if policy is not None else None)
-    figures = _figures(total)
-    period = _period(session, integration, where, start, end, figures["counts"], sla)
+    period = _period(session, integration, events, start, end, figures["counts"], sla)
     findings = kpi.sla_findings(period, sla)
-    grace = timedelta(minutes=policy.withdrawal_grace_minutes if policy is not None else 0)
-    findings += after_withdrawal(session, where, grace)
+    findings += after_withdrawal(session, rows, events, _grace(policy))
     return {"integration": name, "from": start.isoformat(), "to": end.isoformat(), **figures,
-            "delivery_seconds": _seconds(total), "days": days,
             "sla": sla.model_dump() if sla is not None else None,
             "findings": [f.to_dict() for f in findings]}
+
+
+def domain_kpis(session: Session, domain: str, start: date, end: date, policy: Any | None = None
+                ) -> dict[str, Any]:
+    """A sending domain's figures over a period, per day: the events of its campaigns, every integration."""
+    domain = domain.strip().lower().rstrip(".")
+    linked = domain_scope(session, domain)
+    if linked is None:
+        raise DeliveryError(f"no email campaign sends from {domain!r}")
+    rows, events = _in_period(linked, start, end)
+    figures = _period_figures(session, rows)
+    findings = after_withdrawal(session, rows, events, _grace(policy))
+    return {"domain": domain, "from": start.isoformat(), "to": end.isoformat(), **figures,
+            "findings": [f.to_dict() for f in findings]}
+
+
+def _grace(policy: Any | None) -> timedelta:
+    return timedelta(minutes=policy.withdrawal_grace_minutes if policy is not None else 0)
 
 
 def _period(session: Session, integration: Integration, where: Any, start: date, end: date,
@@ -234,21 +319,29 @@ def _period(session: Session, integration: Integration, where: Any, start: date,
 
 # --- delivered after a withdrawal -----------------------------------------------------------------
 
-def after_withdrawal(session: Session, where: Any, grace: timedelta) -> list[Any]:
-    """DELIVERY-AFTER-WITHDRAWAL findings among the delivered events ``where`` selects."""
+def after_withdrawal(session: Session, rows: Any, events: Any, grace: timedelta) -> list[Any]:
+    """DELIVERY-AFTER-WITHDRAWAL findings among the delivered events ``events`` selects.
+
+    The people come from the roll-up rows ``rows`` selects (delivered, with a stop in the ledger:
+    usually few); only their delivered events are read.
+    """
     i = Integration.__table__
     le = ledger_events
-    # Only deliveries to people with a stop in the ledger: one join, usually few rows.
-    stopped = sa.and_(le.c.pseudonym == E.c.recipient_pseudonym, le.c.type.in_(kpi.STOP_TYPES), sa.or_(
+    stopped = sa.and_(le.c.pseudonym == R.c.recipient_pseudonym, le.c.type.in_(kpi.STOP_TYPES), sa.or_(
         le.c.type == "erased", sa.and_(le.c.channel == i.c.channel, le.c.purpose == i.c.purpose)))
-    rows = session.execute(
-        sa.select(E.c.recipient_pseudonym, E.c.event_at, E.c.provider_event_id, E.c.campaign_id, i.c.name,
-                  i.c.channel, i.c.purpose)
-        .select_from(E.join(i, i.c.id == E.c.integration_id))
-        .where(where, E.c.kind == "delivered", sa.exists().where(stopped))).all()
-    if not rows:
+    people = list(session.scalars(
+        sa.select(R.c.recipient_pseudonym).distinct().select_from(R.join(i, i.c.id == R.c.integration_id))
+        .where(rows, R.c.delivered == 1, sa.exists().where(stopped))))
+    found = []
+    for n in range(0, len(people), 500):
+        found += session.execute(
+            sa.select(E.c.recipient_pseudonym, E.c.event_at, E.c.provider_event_id, E.c.campaign_id, i.c.name,
+                      i.c.channel, i.c.purpose)
+            .select_from(E.join(i, i.c.id == E.c.integration_id))
+            .where(events, E.c.kind == "delivered", E.c.recipient_pseudonym.in_(people[n:n + 500]))).all()
+    if not found:
         return []
-    wanted = {(r.recipient_pseudonym, r.channel, r.purpose) for r in rows}
+    wanted = {(r.recipient_pseudonym, r.channel, r.purpose) for r in found}
     history: dict[str, list[kpi.LedgerMark]] = {}
     people = sorted({w[0] for w in wanted})
     for n in range(0, len(people), 500):
@@ -258,7 +351,7 @@ def after_withdrawal(session: Session, where: Any, grace: timedelta) -> list[Any
             if type_ == "erased" or (p, channel, purpose) in wanted:
                 history.setdefault(p, []).append(kpi.LedgerMark(seq, type_, _parse(recorded)))
     deliveries = [kpi.Delivery(r.recipient_pseudonym, _parse(r.event_at), r.provider_event_id, r.name,
-                               r.campaign_id) for r in rows]
+                               r.campaign_id) for r in found]
     return kpi.after_withdrawal(deliveries, history, grace)
 
 
@@ -278,25 +371,16 @@ MEASURE_DAYS = 30
 
 
 def domain_spam_rate(session: Session, domain: str, now: datetime) -> dict[str, Any] | None:
-    """Complaints (people) over delivered (messages) of the domain's campaigns over the last 30 days."""
-    from auditor.campaigns.models import Campaign
+    """Complaints (people) over delivered (messages) of the domain's campaigns over the last 30 days.
 
-    ids, refs = [], []
-    for cid, doc in session.execute(sa.select(Campaign.id, Campaign.document).where(Campaign.channel == "email")):
-        if ((doc or {}).get("sender") or {}).get("domain") == domain:
-            ids.append(cid)
-            esp = doc.get("esp") or {}
-            if esp.get("integration") and esp.get("campaign_ref"):
-                refs.append((esp["integration"], esp["campaign_ref"]))
-    if not ids:
+    Whole UTC days from 30 days ago to today, messages whose first event that day is not in the future.
+    """
+    linked = domain_scope(session, domain)
+    if linked is None:
         return None
     lo = now - timedelta(days=MEASURE_DAYS)
-    linked = [E.c.campaign_id.in_(ids)]
-    if refs:
-        names = dict(session.execute(sa.select(Integration.name, Integration.id)
-                                     .where(Integration.name.in_({r[0] for r in refs}))).all())
-        linked += [sa.and_(E.c.integration_id == names[n], E.c.esp_campaign == ref) for n, ref in refs if n in names]
-    (row,) = _figures_rows(session, sa.and_(sa.or_(*linked), E.c.event_at >= lo, E.c.event_at <= now), False)
+    rows, _events = _in_period(linked, lo.date(), now.date())
+    row = _figures_rows(session, sa.and_(rows, R.c.first_event_at <= now), False)
     delivered, complaints = int(row["delivered"] or 0), int(row["complaints"] or 0)
     if not delivered:
         return None

@@ -1,4 +1,5 @@
-"""What the /delivery page and the period PDF show: per integration its KPIs, charts and breaches."""
+"""What the /delivery page and the period PDF show: per integration its KPIs, charts and breaches;
+per sending domain its KPIs."""
 
 from __future__ import annotations
 
@@ -30,3 +31,8 @@ def overview(session: Session, start: date, end: date, policy: Any) -> list[dict
         }
         out.append(k)
     return out
+
+
+def domains(session: Session, start: date, end: date, policy: Any) -> list[dict[str, Any]]:
+    """Per sending domain of the email campaigns: its KPI document over the period."""
+    return [svc.domain_kpis(session, d, start, end, policy) for d in svc.sending_domains(session)]

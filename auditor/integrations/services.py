@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from auditor.db import is_sqlite, transaction
 from auditor.delivery.links import campaign_of_url
+from auditor.delivery.rollup import record as roll_up
 from auditor.integrations.models import BounceSuppression, DeliveryEvent, InboxEntry, Integration
 from auditor.services import services
 from checks.i18n import msg
@@ -376,6 +377,7 @@ def ingest(app: Flask, integration: Integration | HookTarget, events: Iterable[P
         if rows:
             ins = _insert(s, table).on_conflict_do_nothing(index_elements=["integration_id", "provider_event_id"])
             s.execute(ins, rows)
+            roll_up(s, integration.id, inbox_id, [r["provider_event_id"] for r in rows])
         claimed: set[str] = set()
         for i in range(0, len(consequential), 500):
             claimed.update(s.scalars(sa.select(table.c.provider_event_id).where(

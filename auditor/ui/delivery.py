@@ -8,7 +8,7 @@ from flask import current_app, render_template, request
 
 from auditor.auth import requires_role
 from auditor.campaigns.services import current_policy
-from auditor.delivery.views import overview
+from auditor.delivery.views import domains, overview
 from auditor.services import db
 from auditor.ui import bp
 from auditor.ui.access import REVIEWERS
@@ -29,8 +29,10 @@ def delivery() -> str:
     start = _day("from", end - timedelta(days=29))
     if start > end or (end - start).days > 366:
         start = end - timedelta(days=29)
-    rows = overview(db(), start, end, current_policy(current_app))
-    return render_template("ui/delivery.html", rows=rows, start=start, end=end)
+    policy = current_policy(current_app)
+    rows = overview(db(), start, end, policy)
+    return render_template("ui/delivery.html", rows=rows, domains=domains(db(), start, end, policy),
+                           start=start, end=end)
 
 
 def campaign_delivery(campaign_id: int) -> dict | None:

@@ -21,6 +21,7 @@ PUBLIC = {"static", "bootstrap.static", "ui.static", "health.healthz", "health.r
 # API endpoint -> the scope it needs.
 API = {
     "api.campaign_delivery": "campaign:read", "api.integration_kpis": "campaign:read",
+    "api.domain_kpis": "campaign:read",
     "api.record_consents": "consent:write", "api.read_consents": "consent:read",
     "api.latest_checkpoint": "ledger:read", "api.inclusion_proof": "ledger:read",
     "api.consistency_proof": "ledger:read", "api.erase_subject": "consent:erase",

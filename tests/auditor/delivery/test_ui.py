@@ -26,9 +26,13 @@ def test_delivery_page_and_campaign_panel(stream_sqlite):
     assert "SLA 97.00%" in page and "SLA 2.00%" in page  # the SLA lines of sg's charts
     assert "boris" not in page  # pseudonyms only
     assert "Apple Mail Privacy Protection" in page
+    # the sending domain's row: its campaigns' events through every integration (zoe's unlinked one is not)
+    domains = page[page.index('data-testid="sending-domains"'):]
+    assert '<th scope="row">shop.example</th><td>7</td><td>4</td>' in domains and "57.14%" in domains
     assert _client(stream_sqlite, "sender").get("/delivery").status_code == 403
     ru = legal.get(f"/delivery?{_period(stream_sqlite)}", headers={"Accept-Language": "ru"})
     assert ru.status_code == 200 and "Открытые нарушения" in ru.get_data(as_text=True)
+    assert "Домены отправителя" in ru.get_data(as_text=True)
     panel = legal.get(f"/campaigns/{stream_sqlite.hooks.campaign_id}").get_data(as_text=True)
     assert 'data-testid="delivery-panel"' in panel and "DELIVERY-AFTER-WITHDRAWAL" in panel
     assert "b-del-late" in panel and str(stream_sqlite.boris_seq) in panel
