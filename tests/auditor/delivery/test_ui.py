@@ -32,7 +32,7 @@ def test_delivery_page_and_campaign_panel(stream_sqlite):
     assert _client(stream_sqlite, "sender").get("/delivery").status_code == 403
     ru = legal.get(f"/delivery?{_period(stream_sqlite)}", headers={"Accept-Language": "ru"})
     assert ru.status_code == 200 and "Открытые нарушения" in ru.get_data(as_text=True)
-    assert "Домены отправителя" in ru.get_data(as_text=True)
+    assert "Домены отправки" in ru.get_data(as_text=True)
     panel = legal.get(f"/campaigns/{stream_sqlite.hooks.campaign_id}").get_data(as_text=True)
     assert 'data-testid="delivery-panel"' in panel and "DELIVERY-AFTER-WITHDRAWAL" in panel
     assert "b-del-late" in panel and str(stream_sqlite.boris_seq) in panel
