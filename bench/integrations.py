@@ -301,36 +301,44 @@ def _undrained(folder: Path) -> int:
 def _accepted_and_drained(port: int, path: str, requests: Signed, folder: Path, base_port: int,
                           paused: subprocess.Popen | None = None) -> tuple[float, float, float]:
     """(events/s answered 2xx, events/s until the worker has processed every inbox entry, the
-    baseline's events/s), in alternating rounds: a share of the requests to ours, until the worker
-    drained the inbox, then the same share to the baseline.
+    baseline's events/s), ours and the baseline in alternating rounds (a share of the requests to
+    each in turn).
 
-    ``paused``: the worker is stopped (SIGSTOP) while the requests are posted and continued
-    after: the inbox absorbs a burst without the worker competing for the CPUs and SQLite's
-    one write lock; the second figure still counts from the round's first request to the drained inbox.
+    Worker alongside (``paused`` None): each round runs until the worker drained the inbox before
+    the baseline's share. ``paused``: the worker, idle, is stopped (SIGSTOP) for all the rounds and
+    continued after: the inbox absorbs a burst without the worker competing for the CPUs and
+    SQLite's one write lock; the second figure counts our posting time plus the time to drain.
     """
     accepted = drained = bare = 0.0
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         _post(conn, path, *requests[0])  # warm up
-        for chunk in _rounds(requests):
-            while _undrained(folder):
-                time.sleep(0.01)
-            if paused is not None:
-                paused.send_signal(signal.SIGSTOP)
-            t = time.perf_counter()
-            try:
+        while _undrained(folder):
+            time.sleep(0.01)
+        if paused is not None:
+            time.sleep(1)  # the worker's drain has returned: stopped idle, it holds no SQLite lock or snapshot
+            paused.send_signal(signal.SIGSTOP)
+        try:
+            for chunk in _rounds(requests):
+                t = time.perf_counter()
                 for body, headers in chunk[1:]:
                     _post(conn, path, body, headers)
                 accepted += time.perf_counter() - t
-            finally:
-                if paused is not None:
-                    paused.send_signal(signal.SIGCONT)
-            while _undrained(folder):
-                if time.perf_counter() - t > 600:
-                    raise SystemExit("the worker did not drain the inbox in 10 minutes")
-                time.sleep(0.01)
-            drained += time.perf_counter() - t
-            bare += _events_in(chunk[1:]) / _rate(base_port, "/", _bare(chunk))
+                while paused is None and _undrained(folder):
+                    if time.perf_counter() - t > 600:
+                        raise SystemExit("the worker did not drain the inbox in 10 minutes")
+                    time.sleep(0.01)
+                drained += time.perf_counter() - t
+                bare += _events_in(chunk[1:]) / _rate(base_port, "/", _bare(chunk))
+        finally:
+            if paused is not None:
+                paused.send_signal(signal.SIGCONT)
+        t = time.perf_counter()
+        while _undrained(folder):
+            if time.perf_counter() - t > 600:
+                raise SystemExit("the worker did not drain the inbox in 10 minutes")
+            time.sleep(0.01)
+        drained += time.perf_counter() - t
     finally:
         conn.close()
     events = _events_in(requests[1:])
