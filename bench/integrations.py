@@ -5,7 +5,9 @@ through Celery on Redis).
 Two figures per batch size, since "ingested" means two things: inline (no broker) the 2xx comes
 after processing, so its rate is processed end to end; with Celery the 2xx comes once the batch is
 durable in the inbox (``*_celery_accepted``), and ``*_celery_processed`` runs until the worker has
-drained the inbox. The server runs with the product's default request limits.
+drained the inbox (``*_burst``: the inbox absorbs a burst while the worker is stopped). The server
+runs with the product's default request limits; the bodies are signed before any timing (the
+provider signs, on its side), and every figure runs in alternating rounds with its baseline.
 
 The baseline, measured in the same run with the same HTTP server (waitress) and client, is the
 least a webhook receiver can do: a WSGI app that inserts the raw body into a SQLite table and

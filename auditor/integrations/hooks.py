@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Flask, Response, current_app, g, json, request
 
 from auditor.errors import ApiError
@@ -19,7 +17,6 @@ from checks.providers import (
 )
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
-log = logging.getLogger("auditor.integrations")
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # a SendGrid batch is at most a few MB; HOOK_MAX_BYTES overrides
 
 
