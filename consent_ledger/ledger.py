@@ -90,19 +90,59 @@ ERASED = "erased"  # what a read shows in place of personal evidence that was cr
 _TAILS = {t: "," + _dumps({"type": t, "v": FORMAT_VERSION})[1:] for t in ALL_TYPES}
 
 
+def _encode_parts_generic(body: dict[str, Any], actor: str) -> tuple[str, str]:
+    before = dict(body)
+    del before["type"]
+    before["actor"] = actor
+    return _dumps(before)[:-1] + ',"recorded_at":"', _TAILS[body["type"]]
+
+
+_EVIDENCE_KEYS = ("bundled", "ip", "notice_sha256", "notice_version", "pre_ticked", "separate_document",
+                  "source_url", "user_agent")
+_CONSTANTS = {(type(None), None): "null", (bool, True): "true", (bool, False): "false"}  # by class: 1 is no true
+_quote = json.encoder.encode_basestring  # what the encoder with ensure_ascii=False writes for a str
+
+
 def encode_parts(body: dict[str, Any], actor: str) -> tuple[str, str]:
     """The event's canonical JSON before and after the two fields known only under the lock.
 
     JCS sorts keys (RFC 8785 §3.2.3): every key but ``type`` and ``v`` sorts before
     ``recorded_at`` and ``seq``, so the lock only splices two values in instead of serialising
-    the whole event.
+    the whole event. The fixed keys are written in their sorted order around each value's JSON
+    (strings, booleans and nulls as the sorted encoder writes them: tests compare both); a
+    body with any other kind of value goes through the encoder.
     """
     if body.keys() != _BODY_KEYS:
         raise ValueError("unexpected event keys")
-    before = dict(body)
-    del before["type"]
-    before["actor"] = actor
-    return _dumps(before)[:-1] + ',"recorded_at":"', _TAILS[body["type"]]
+    ev, personal = body["evidence"], body["personal"]
+    try:
+        if ev.keys() != _EVIDENCE_KEY_SET:
+            raise TypeError
+        q, const = _quote, _CONSTANTS
+        v = [q(x) if x.__class__ is str else const[x.__class__, x] for x in (
+            actor, body["channel"], body["claimed_at"], body["controller"],
+            ev["bundled"], ev["ip"], ev["notice_sha256"], ev["notice_version"], ev["pre_ticked"],
+            ev["separate_document"], ev["source_url"], ev["user_agent"],
+            body["expires_at"], body["jurisdiction"], body["legal_basis"], body["method"],
+            body["pseudonym"], body["purpose"], body["reason"])]
+        if personal is None:
+            v.insert(16, "null")
+        elif personal.keys() == {"box", "fields"} and personal["box"].__class__ is str \
+                and personal["fields"].__class__ is list and all(f.__class__ is str for f in personal["fields"]):
+            v.insert(16, f'{{"box":{q(personal["box"])},"fields":[{",".join(map(q, personal["fields"]))}]}}')
+        else:
+            raise TypeError
+    except (KeyError, TypeError, AttributeError):  # a value that is no str, bool or null
+        return _encode_parts_generic(body, actor)
+    return _HEAD_TEMPLATE % tuple(v), _TAILS[body["type"]]
+
+
+_HEAD_TEMPLATE = ('{"actor":%s,"channel":%s,"claimed_at":%s,"controller":%s,'
+                  '"evidence":{"bundled":%s,"ip":%s,"notice_sha256":%s,"notice_version":%s,'
+                  '"pre_ticked":%s,"separate_document":%s,"source_url":%s,"user_agent":%s},'
+                  '"expires_at":%s,"jurisdiction":%s,"legal_basis":%s,"method":%s,'
+                  '"personal":%s,"pseudonym":%s,"purpose":%s,"reason":%s,"recorded_at":"')
+_EVIDENCE_KEY_SET = frozenset(_EVIDENCE_KEYS)
 
 
 @dataclass
@@ -633,17 +673,29 @@ def _cp(row: Any) -> dict[str, Any]:
 
 
 
+_PERSONAL = (("evidence.ip", '"evidence.ip":'), ("evidence.user_agent", '"evidence.user_agent":'),
+             ("reason", '"reason":'))
+
+
 def _take_personal(body: dict[str, Any]) -> bytes | None:
-    """Take the personal evidence out of a body: its canonical JSON, or None when there is none."""
+    """Take the personal evidence out of a body: its canonical JSON, or None when there is none.
+
+    The three names are in sorted order, so the sorted object is written field by field.
+    """
     ev = body["evidence"]
-    found = {name: value for name, value in (("evidence.ip", ev["ip"]), ("evidence.user_agent", ev["user_agent"]),
-                                             ("reason", body["reason"])) if value is not None}
-    if not found:
+    values = (ev["ip"], ev["user_agent"], body["reason"])
+    if values == (None, None, None):
         return None
+    fields, text = [], []
+    for (name, key), value in zip(_PERSONAL, values, strict=True):
+        if value is None:
+            continue
+        fields.append(name)
+        text.append(key + (_quote(value) if value.__class__ is str else _dumps(value)))
     body["evidence"] = {**ev, "ip": None, "user_agent": None}
     body["reason"] = None
-    body["personal"] = {"fields": sorted(found)}
-    return _dumps(found).encode()
+    body["personal"] = {"fields": fields}
+    return ("{" + ",".join(text) + "}").encode()
 
 
 def _seal_body(body: dict[str, Any], key: bytes, text: bytes) -> None:
