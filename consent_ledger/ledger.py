@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -23,6 +23,7 @@ from consent_ledger import db, projection
 from consent_ledger.bulk import collector_paused
 from consent_ledger.events import (
     ALL_TYPES,
+    CLOCK_SKEW_SECONDS,
     FORMAT_VERSION,
     Appended,
     ConsentState,
@@ -127,9 +128,8 @@ def encode_parts(body: dict[str, Any], actor: str) -> tuple[str, str]:
             body["pseudonym"], body["purpose"], body["reason"])]
         if personal is None:
             v.insert(16, "null")
-        elif personal.keys() == {"box", "fields"} and personal["box"].__class__ is str \
-                and personal["fields"].__class__ is list and all(f.__class__ is str for f in personal["fields"]):
-            v.insert(16, f'{{"box":{q(personal["box"])},"fields":[{",".join(map(q, personal["fields"]))}]}}')
+        elif personal.keys() == _SEALED_KEYS and personal["box"].__class__ is str:
+            v.insert(16, f'{{"box":{q(personal["box"])},"fields":{_FIELDS_JSON[tuple(personal["fields"])]}}}')
         else:
             raise TypeError
     except (KeyError, TypeError, AttributeError):  # a value that is no str, bool or null
@@ -143,6 +143,11 @@ _HEAD_TEMPLATE = ('{"actor":%s,"channel":%s,"claimed_at":%s,"controller":%s,'
                   '"expires_at":%s,"jurisdiction":%s,"legal_basis":%s,"method":%s,'
                   '"personal":%s,"pseudonym":%s,"purpose":%s,"reason":%s,"recorded_at":"')
 _EVIDENCE_KEY_SET = frozenset(_EVIDENCE_KEYS)
+_SEALED_KEYS = frozenset(("box", "fields"))
+# The JSON of each list of sealed field names _take_personal can make (any other: the encoder).
+_FIELDS_JSON = {names: _dumps(list(names)) for names in (
+    tuple(name for bit, name in enumerate(("evidence.ip", "evidence.user_agent", "reason")) if mask >> bit & 1)
+    for mask in range(1, 8))}
 
 
 @dataclass
@@ -219,12 +224,17 @@ class Ledger:
         indexes: list[int] = []
         identifiers: dict[str, str] = {}  # pseudonym -> normalised identifier, for the vault
         now = self._clock()
+        try:  # formatted times of one width order as the times do: one string comparison per event
+            latest = format_time(now + timedelta(seconds=CLOCK_SKEW_SECONDS))
+        except OverflowError:
+            latest = "9999-12-31T23:59:59.999999Z"
         for i, e in enumerate(items):
             try:
                 if not isinstance(e, EventIn):
                     raise _Bad("event", "not an EventIn")
                 body = event_body(e)
-                if claimed_in_future(body["claimed_at"], now):
+                claimed = body["claimed_at"]
+                if claimed is not None and claimed > latest and claimed_in_future(claimed, now):
                     raise _Bad("claimed_at", f"{body['claimed_at']} is in the future (the ledger's clock reads "
                                              f"{format_time(now)}; up to 5 minutes of clock skew are accepted)")
                 if (e.subject is None) == (e.pseudonym is None):
@@ -262,8 +272,11 @@ class Ledger:
             bodies, identifiers, errors, indexes = self._validate(items)
             if errors and not keep_good:
                 raise InvalidEvent(errors)
-            plain = {i: _take_personal(b) for i, b in enumerate(bodies)}
-            plain = {i: text for i, text in plain.items() if text is not None}
+            plain = {}
+            for i, b in enumerate(bodies):
+                text = _take_personal(b)
+                if text is not None:
+                    plain[i] = text
             new, fill, keys = self._vault_work(identifiers, {bodies[i]["pseudonym"] for i in plain})
             for i, text in plain.items():
                 _seal_body(bodies[i], keys[bodies[i]["pseudonym"]], text)
