@@ -357,20 +357,38 @@ class Ledger:
 
     def _reseal_if_raced(self, conn: Connection, prepared: Prepared) -> None:
         """Another appender created a vault row for one of our new subjects since ``prepare``:
-        seal that subject's personal evidence under the stored key, not ours (which is dropped)."""
-        ours = {p: wrapped for p, wrapped, _ in prepared.vault}
+        seal that subject's personal evidence under the stored key, not ours (which is dropped).
+
+        If the stored row has no identifier (its subject came by pseudonym alone) and ours
+        does, the identifier is sealed under the stored key too and filled in with the batch,
+        as ``prepare`` does for a subject it finds known by pseudonym only: it is not lost.
+        """
+        ours = {p: (wrapped, sealed) for p, wrapped, sealed in prepared.vault}
         if not ours:
             return
-        stored = dict(db.select_in(conn, "SELECT pseudonym, wrapped_key FROM ledger_vault WHERE pseudonym IN",
-                                   sorted(ours)))
+        stored = {p: (bytes(w), bytes(s)) for p, w, s in db.select_in(
+            conn, "SELECT pseudonym, wrapped_key, sealed FROM ledger_vault WHERE pseudonym IN", sorted(ours))}
         if not stored:
             return
+        keys: dict[str, bytes] = {}
+
+        def key_of(p: str) -> bytes:
+            if p not in keys:
+                keys[p] = unwrap(self._kek, p, stored[p][0])
+            return keys[p]
+
         for i, text in prepared.plain.items():
             p = prepared.bodies[i]["pseudonym"]
             if p in stored:
                 body = prepared.bodies[i]
-                _seal_body(body, unwrap(self._kek, p, bytes(stored[p])), text)
+                _seal_body(body, key_of(p), text)
                 prepared.parts[i] = encode_parts(body, prepared.actor)
+        for p in sorted(stored):
+            wrapped, sealed = ours[p]
+            if sealed and not stored[p][1]:
+                identifier = unseal(self._kek, p, wrapped, sealed)
+                if identifier is not None:
+                    prepared.fill.append((p, seal_identifier(key_of(p), p, identifier)))
         prepared.vault = [v for v in prepared.vault if v[0] not in stored]
 
     def append_stream(self, batches: Iterable[Sequence[EventIn]], actor: str, *,
