@@ -8,6 +8,10 @@ its application context, so a job calls the same services as a request.
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -17,6 +21,7 @@ from flask import Flask, current_app
 
 from auditor.services import services
 
+log = logging.getLogger("auditor.jobs")
 # Modules whose import registers jobs (missing ones are skipped, like the CLI's areas).
 JOB_MODULES = ("auditor.monitoring.tasks", "auditor.reports.tasks", "auditor.integrations.tasks")
 
@@ -105,6 +110,112 @@ def enqueue(task_name: str, *, app: Flask | None = None, **kwargs: Any) -> Enque
             return Enqueued(task_name, True, None, jobs[task_name](app, **kwargs))
     sent = celery_app(app).send_task(task_name, kwargs=kwargs)
     return Enqueued(task_name, False, sent.id, None)
+
+
+# A job asked for with ``request_job`` is pending (queued, not yet started) while this flag is set
+# in a Redis broker; the job clears it when it starts (``job_started``). The expiry covers a job
+# lost with its flag set: after it, the next request sends another.
+PENDING_FLAG_TTL = 10  # seconds
+SEND_INTERVAL = 0.02  # seconds between two sends of one job by one process (a burst: one send)
+
+
+def _pending_flag(name: str) -> str:
+    return f"auditor-job-pending:{name}"
+
+
+def _redis(app: Flask) -> Any:
+    """A Redis client of the broker (cached per app), or None when the broker is not Redis."""
+    svc = services(app)
+    if "job_redis" not in svc.extras:
+        url = svc.settings.broker_url or ""
+        client = None
+        if url.startswith(("redis://", "rediss://")):
+            import redis
+
+            client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        svc.extras["job_redis"] = client
+    return svc.extras["job_redis"]
+
+
+def _send_unless_pending(app: Flask, task_name: str) -> bool:
+    """Send ``task_name`` (no arguments) unless one is queued and not yet started; True if sent."""
+    client = _redis(app)
+    flag = _pending_flag(task_name)
+    if client is not None and not client.set(flag, "1", nx=True, ex=PENDING_FLAG_TTL):
+        return False
+    try:
+        celery_app(app).send_task(task_name)
+    except Exception:
+        if client is not None:
+            client.delete(flag)
+        raise
+    return True
+
+
+class _Requester:
+    """One thread per process and job: sends the job when asked, one send for any number of asks
+    made meanwhile, so the asking request never waits for the broker (nor wakes the thread when
+    it is already due to send)."""
+
+    def __init__(self, app: Flask, task_name: str) -> None:
+        self.app, self.task_name = app, task_name
+        self.wake = threading.Event()
+        self.due = False
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+        self.lock = threading.Lock()
+
+    def ask(self) -> None:
+        if self.pid != os.getpid() or self.thread is None or not self.thread.is_alive():
+            with self.lock:  # first ask in this process (or after a fork): start the sender
+                if self.pid != os.getpid() or self.thread is None or not self.thread.is_alive():
+                    self.wake, self.due = threading.Event(), False
+                    self.thread = threading.Thread(target=self._run, args=(self.wake,), daemon=True,
+                                                   name=f"request-{self.task_name}")
+                    self.pid = os.getpid()
+                    self.thread.start()
+        if not self.due:
+            self.due = True
+            self.wake.set()
+
+    def _run(self, wake: threading.Event) -> None:
+        while True:
+            wake.wait()
+            wake.clear()
+            self.due = False  # asks from here on send again: the job may have started already
+            try:
+                _send_unless_pending(self.app, self.task_name)
+            except Exception:  # the broker is down: what was asked for stays to be swept
+                log.exception("could not send job %s", self.task_name)
+            time.sleep(SEND_INTERVAL)  # a burst of asks: one send per interval at most
+
+
+def request_job(task_name: str, *, app: Flask | None = None) -> None:
+    """Ask for the job ``task_name`` (no arguments) to run soon, without waiting for the broker.
+
+    For jobs that process whatever is left to do (e.g. drain the webhook inbox): a thread of this
+    process sends it, once for any number of asks made while it sends; with a Redis broker, not at
+    all while one is queued and not started yet (the job calls ``job_started`` first thing, so an
+    ask after that sends another). Nothing asked for is lost when the broker is down, as long as
+    the job's work is durable: the job's own sweep finds it. Needs a broker (``enqueue`` otherwise).
+    """
+    app = app or current_app
+    app = getattr(app, "_get_current_object", lambda: app)()  # the thread outlives the request's proxy
+    requesters = services(app).extras.setdefault("job_requesters", {})
+    requester = requesters.get(task_name)
+    if requester is None:
+        requester = requesters.setdefault(task_name, _Requester(app, task_name))
+    requester.ask()
+
+
+def job_started(app: Flask, task_name: str) -> None:
+    """Called by a job sent with ``request_job`` as it starts: asks from now on send another."""
+    client = _redis(app)
+    if client is not None:
+        try:
+            client.delete(_pending_flag(task_name))
+        except Exception:  # the flag expires by itself
+            log.warning("could not clear the pending flag of %s", task_name)
 
 
 def run_worker(app: Flask, *, concurrency: int = 4, pool: str = "threads", loglevel: str = "INFO",

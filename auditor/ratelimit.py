@@ -5,7 +5,9 @@ ones), per address on ``/u/`` (public unsubscribe), and on ``/hooks/`` (provider
 integration for a known URL token and per address for an unknown one; or on any view marked with
 ``limited(area)``.
 Counters live in Redis when one is configured (shared by every worker and process), in memory
-otherwise; a breach is a 429 problem document with ``Retry-After`` (RFC 9110, 10.2.3).
+otherwise; a breach is a 429 problem document with ``Retry-After`` (RFC 9110, 10.2.3). The one
+exception is the per-integration webhook limit: counted in each process's memory (``LocalWindow``),
+so that accepting a webhook costs no round trip to Redis (docs/integrations.md, "Request limits").
 
 Failed logins: the failures live in the database (table ``login_failures``), so every WSGI worker and every
 app process counts the same attempts, and a restart forgives nothing. Keys are stored as
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -74,12 +78,6 @@ def hook_integration() -> Any:
     return lookup() if lookup is not None else None
 
 
-def hook_integration_id() -> str:
-    """The per-integration key of a webhook request: a digest of its URL token, never the token."""
-    target = hook_integration()
-    return target.token_sha256[:32] if target is not None else "-"
-
-
 def storage_url(settings: Settings) -> str:
     """``AUDITOR_RATELIMIT_STORAGE_URL``, else a Redis broker's URL, else process memory."""
     if settings.ratelimit_storage_url:
@@ -113,10 +111,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     def no_key(area: str) -> Callable[[], bool]:
         return lambda: request_area() != area or not request.headers.get("Authorization")
 
-    def hook_known(known: bool) -> Callable[[], bool]:
-        # exempt unless a webhook request whose token is (un)known, as asked
-        return lambda: request_area() != "hooks" or (hook_integration() is not None) != known
-
     limits = [
         ApplicationLimit(settings.ratelimit_api_key, key_function=api_key_id, scope="api-key",
                          exempt_when=no_key("api"), on_breach=_breach("API key")),
@@ -129,11 +123,10 @@ def init_app(app: Flask, settings: Settings) -> None:
                          on_breach=_breached),
         ApplicationLimit(settings.ratelimit_public, scope="public", exempt_when=outside("public"),
                          on_breach=_breached),
-        # Webhooks: an ESP posts from a few shared addresses, fast; a known URL token is counted per
-        # integration, and only requests with an unknown token per address (token guessing).
-        ApplicationLimit(settings.ratelimit_hooks, key_function=hook_integration_id, scope="hooks",
-                         exempt_when=hook_known(True), on_breach=_breach("integration")),
-        ApplicationLimit(settings.ratelimit_hooks_address, scope="hooks-address", exempt_when=hook_known(False),
+        # Webhooks: an ESP posts from a few shared addresses, fast; only requests with an unknown
+        # token are counted per address (token guessing). A known URL token is counted per
+        # integration by the receiver, in this process (``hook_limit_refusal``), and skips these.
+        ApplicationLimit(settings.ratelimit_hooks_address, scope="hooks-address", exempt_when=outside("hooks"),
                          on_breach=_breached),
     ]
     url = storage_url(settings)
@@ -148,8 +141,58 @@ def init_app(app: Flask, settings: Settings) -> None:
                       storage_options=options, strategy="moving-window", key_prefix="auditor-rl",
                       enabled=settings.ratelimit_enabled, swallow_errors=True,
                       in_memory_fallback_enabled=True)
+    limiter.request_filter(lambda: hook_integration() is not None)  # counted per integration instead
     app.extensions["auditor_limiter"] = limiter
+    app.extensions["auditor_hook_limit"] = LocalWindow(settings.ratelimit_hooks) if settings.ratelimit_enabled else None
     log.debug("request limits in %s", url.split("@")[-1])
+
+
+class LocalWindow:
+    """A moving-window limit (one or more ``N/period`` items) counted in this process's memory.
+
+    For the per-integration webhook limit: a provider posts back to back, and a round trip to a
+    shared store per request would cost more than the rest of accepting it. With N processes an
+    integration gets up to N times the limit (it only stops a runaway sender). A refused request
+    is not counted.
+    """
+
+    def __init__(self, value: str) -> None:
+        from limits import parse_many
+
+        self.items = [(item.amount, item.get_expiry(), str(item)) for item in parse_many(value)]
+        self._hits: dict[str, list[deque[float]]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> tuple[str, int] | None:
+        """Count one request for ``key``; None when allowed, else (the limit, seconds to wait)."""
+        now = time.monotonic()
+        with self._lock:
+            windows = self._hits.get(key)
+            if windows is None:
+                if len(self._hits) >= 10_000:  # keys of removed integrations: forget the idle ones
+                    self._hits = {k: w for k, w in self._hits.items() if any(q and q[-1] > now - e
+                                  for q, (_a, e, _t) in zip(w, self.items, strict=True))}
+                windows = self._hits[key] = [deque() for _ in self.items]
+            for q, (amount, expiry, text) in zip(windows, self.items, strict=True):
+                while q and q[0] <= now - expiry:
+                    q.popleft()
+                if len(q) >= amount:
+                    return text, max(1, int(q[0] + expiry - now) + 1)
+            for q in windows:
+                q.append(now)
+        return None
+
+
+def hook_limit_refusal(target: Any) -> Any:
+    """A 429 problem when the webhook integration ``target`` is over its limit in this process, else None."""
+    window = current_app.extensions.get("auditor_hook_limit")
+    over = window.hit(target.token_sha256[:32]) if window is not None else None
+    if over is None:
+        return None
+    from auditor.errors import problem
+
+    return problem(429, "Too Many Requests", f"more than {over[0]} from this integration; retry in {over[1]} seconds",
+                   headers={"Retry-After": str(over[1])})
 
 
 class SlidingWindow:

@@ -5,7 +5,9 @@ through Celery on Redis).
 Two figures per batch size, since "ingested" means two things: inline (no broker) the 2xx comes
 after processing, so its rate is processed end to end; with Celery the 2xx comes once the batch is
 durable in the inbox (``*_celery_accepted``), and ``*_celery_processed`` runs until the worker has
-drained the inbox. The server runs with the product's default request limits.
+drained the inbox (``*_burst``: the inbox absorbs a burst while the worker is stopped). The server
+runs with the product's default request limits; the bodies are signed before any timing (the
+provider signs, on its side), and every figure runs in alternating rounds with its baseline.
 
 The baseline, measured in the same run with the same HTTP server (waitress) and client, is the
 least a webhook receiver can do: a WSGI app that inserts the raw body into a SQLite table and
@@ -114,32 +116,47 @@ def _post(conn: http.client.HTTPConnection, path: str, body: bytes, headers: dic
     return data
 
 
-def _rate(port: int, path: str, batches: list[bytes], sign) -> float:
+Signed = list[tuple[bytes, dict[str, str]]]  # request bodies with their headers (signed beforehand)
+
+
+def _rate(port: int, path: str, requests: Signed) -> float:
+    """Events/s of posting ``requests[1:]`` one after another (``requests[0]`` warms up)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        _post(conn, path, batches[0], sign(batches[0]))  # warm up
+        _post(conn, path, *requests[0])  # warm up
         events = 0
         t = time.perf_counter()
-        for body in batches[1:]:
-            _post(conn, path, body, sign(body))
+        for body, headers in requests[1:]:
+            _post(conn, path, body, headers)
             events += body.count(b'"sg_event_id"')
         return events / (time.perf_counter() - t)
     finally:
         conn.close()
 
 
-def _rates(port: int, path: str, base_port: int, batches: list[bytes], sign, rounds: int = 4) -> tuple[float, float]:
+def _bare(requests: Signed) -> Signed:
+    return [(body, {}) for body, _headers in requests]
+
+
+def _rounds(requests: Signed, rounds: int = 4) -> list[Signed]:
+    """The requests after the first in ``rounds`` shares, each led by the first (its warm-up)."""
+    share = max(1, (len(requests) - 1) // rounds)
+    return [[requests[0], *requests[k:k + share]] for k in range(1, len(requests), share)]
+
+
+def _events_in(requests: Signed) -> int:
+    return sum(body.count(b'"sg_event_id"') for body, _headers in requests)
+
+
+def _rates(port: int, path: str, base_port: int, requests: Signed) -> tuple[float, float]:
     """(ours, baseline) events/s, run in alternating rounds so that the load of a shared machine
-    falls on both alike (each round posts a share of the batches to each server)."""
+    falls on both alike (each round posts a share of the requests to each server)."""
     ours = bare = 0.0
-    events = sum(b.count(b'"sg_event_id"') for b in batches[1:])
-    share = max(1, (len(batches) - 1) // rounds)
-    for k in range(1, len(batches), share):
-        chunk = [batches[0], *batches[k:k + share]]  # the first is each round's warm-up
-        n = sum(b.count(b'"sg_event_id"') for b in chunk[1:])
-        ours += n / _rate(port, path, chunk, sign)
-        bare += n / _rate(base_port, "/", chunk, lambda b: {})
-    return events / ours, events / bare
+    for chunk in _rounds(requests):
+        n = _events_in(chunk[1:])
+        ours += n / _rate(port, path, chunk)
+        bare += n / _rate(base_port, "/", _bare(chunk))
+    return _events_in(requests[1:]) / ours, _events_in(requests[1:]) / bare
 
 
 def _suppression_latency(port: int, path: str, key: str, token: str, people: list[str], sign) -> list[float]:
@@ -265,8 +282,11 @@ def _result(metric: str, value: float, unit: str, target: str, met: bool, baseli
     return {**out, "target": target, "met": met, **extra}
 
 
-def _batches(start: int, size: int, requests: int, campaign_id: int = 1) -> list[bytes]:
-    return [json.dumps(_events(start + k * size, size, campaign_id)).encode() for k in range(requests + 1)]
+def _batches(start: int, size: int, requests: int, sign, campaign_id: int = 1) -> Signed:
+    """``requests + 1`` SendGrid batches of ``size`` events with their signature headers, signed
+    before any is timed (the provider signs, on its side; the baseline's client sends the same bytes)."""
+    bodies = [json.dumps(_events(start + k * size, size, campaign_id)).encode() for k in range(requests + 1)]
+    return [(body, sign(body)) for body in bodies]
 
 
 def _undrained(folder: Path) -> int:
@@ -280,38 +300,51 @@ def _undrained(folder: Path) -> int:
         db.close()
 
 
-def _accepted_and_drained(port: int, path: str, batches: list[bytes], sign, folder: Path,
-                          paused: subprocess.Popen | None = None) -> tuple[float, float]:
-    """(events/s answered 2xx, events/s until the worker has processed every inbox entry).
+def _accepted_and_drained(port: int, path: str, requests: Signed, folder: Path, base_port: int,
+                          paused: subprocess.Popen | None = None) -> tuple[float, float, float]:
+    """(events/s answered 2xx, events/s until the worker has processed every inbox entry, the
+    baseline's events/s), ours and the baseline in alternating rounds (a share of the requests to
+    each in turn).
 
-    ``paused``: the worker is stopped (SIGSTOP) while the batches are posted and continued
-    after: the inbox absorbs a burst without the worker competing for the CPUs and SQLite's
-    one write lock; the second figure still counts from the first request to the drained inbox.
+    Worker alongside (``paused`` None): each round runs until the worker drained the inbox before
+    the baseline's share. ``paused``: the worker, idle, is stopped (SIGSTOP) for all the rounds and
+    continued after: the inbox absorbs a burst without the worker competing for the CPUs and
+    SQLite's one write lock; the second figure counts our posting time plus the time to drain.
     """
+    accepted = drained = bare = 0.0
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        _post(conn, path, batches[0], sign(batches[0]))  # warm up
+        _post(conn, path, *requests[0])  # warm up
         while _undrained(folder):
-            time.sleep(0.05)
+            time.sleep(0.01)
         if paused is not None:
+            time.sleep(1)  # the worker's drain has returned: stopped idle, it holds no SQLite lock or snapshot
             paused.send_signal(signal.SIGSTOP)
-        events = 0
-        t = time.perf_counter()
         try:
-            for body in batches[1:]:
-                _post(conn, path, body, sign(body))
-                events += body.count(b'"sg_event_id"')
-            accepted = time.perf_counter() - t
+            for chunk in _rounds(requests):
+                t = time.perf_counter()
+                for body, headers in chunk[1:]:
+                    _post(conn, path, body, headers)
+                accepted += time.perf_counter() - t
+                while paused is None and _undrained(folder):
+                    if time.perf_counter() - t > 600:
+                        raise SystemExit("the worker did not drain the inbox in 10 minutes")
+                    time.sleep(0.01)
+                drained += time.perf_counter() - t
+                bare += _events_in(chunk[1:]) / _rate(base_port, "/", _bare(chunk))
         finally:
             if paused is not None:
                 paused.send_signal(signal.SIGCONT)
+        t = time.perf_counter()
         while _undrained(folder):
             if time.perf_counter() - t > 600:
                 raise SystemExit("the worker did not drain the inbox in 10 minutes")
             time.sleep(0.01)
-        return events / accepted, events / (time.perf_counter() - t)
+        drained += time.perf_counter() - t
     finally:
         conn.close()
+    events = _events_in(requests[1:])
+    return events / accepted, events / drained, events / bare
 
 
 WHAT = "WSGI app on waitress inserting the raw body into SQLite, same client, measured beside (events/s)"
@@ -351,9 +384,9 @@ def main() -> None:
         server, port = _serve(folder)
         try:
             for size, requests in sizes.items():
-                batches = _batches(start, size, requests)
+                batches = _batches(start, size, requests, sign)
                 start += size * (requests + 1)
-                ours, bare = _rates(port, path, base_port, batches, sign)
+                ours, bare = _rates(port, path, base_port, batches)
                 results.append(_figure(f"sendgrid_events_per_s_batch_{size}_inline_processed", ours, bare,
                                        size * requests, mode="inline: 2xx after the ledger and delivery stores; "
                                        "ours and the baseline in alternating rounds"))
@@ -383,10 +416,9 @@ def main() -> None:
                 cold = _suppression_latency(port, path, key, token, people[probes + 1:probes + 2], sign)
                 for (size, requests), (how, paused) in itertools.product(
                         sizes.items(), (("", None), ("_burst", worker))):
-                    batches = _batches(start, size, requests)
+                    batches = _batches(start, size, requests, sign)
                     start += size * (requests + 1)
-                    accepted, drained = _accepted_and_drained(port, path, batches, sign, folder, paused)
-                    bare = _rate(base_port, "/", batches, lambda b: {})
+                    accepted, drained, bare = _accepted_and_drained(port, path, batches, folder, base_port, paused)
                     alongside = ("with the worker paused while posting (the inbox absorbs a burst)" if paused
                                  else "with the worker (2 threads) processing alongside")
                     results.append(_figure(f"sendgrid_events_per_s_batch_{size}_celery_accepted{how}", accepted,

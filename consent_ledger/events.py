@@ -185,22 +185,32 @@ def _ip(value: str) -> str:
         raise _Bad("evidence.ip", "not an IP address") from None
 
 
-def evidence_dict(ev: Evidence | None) -> dict[str, Any]:
-    """The evidence object as hashed (every key present; null when unknown)."""
-    ev = ev or Evidence()
-    ip = None if ev.ip is None else _ip(str(ev.ip).strip())
-    sha = ev.notice_sha256
+def _notice(source_url: Any, notice_sha256: Any) -> tuple[str | None, str | None]:
+    """The notice's source URL and SHA-256, normalised (shared by many events: remembered)."""
+    sha = notice_sha256
     if sha is not None:
         sha = str(sha).strip().lower()
         if not _HEX64.match(sha):
             raise _Bad("evidence.notice_sha256", "not 64 hex characters")
-    url = _text(ev.source_url, "evidence.source_url", 2048)
+    url = _text(source_url, "evidence.source_url", 2048)
     if url is not None and not url.lower().startswith(("https://", "http://", "urn:", "file:")):
         raise _Bad("evidence.source_url", "not an http(s) URL or URN")
+    return url, sha
+
+
+def evidence_dict(ev: Evidence | None) -> dict[str, Any]:
+    """The evidence object as hashed (every key present; null when unknown).
+
+    Fields are checked in a fixed order (IP, notice hash, URL, user agent, notice version,
+    flags): the first bad one is the error reported.
+    """
+    ev = ev or Evidence()
+    ip = None if ev.ip is None else _ip(str(ev.ip).strip())
+    url, sha = _notice_memo(ev.source_url, ev.notice_sha256)
     return {
         "source_url": url, "ip": ip,
-        "user_agent": _text(ev.user_agent, "evidence.user_agent", 1024),
-        "notice_version": _text(ev.notice_version, "evidence.notice_version", 200),
+        "user_agent": None if ev.user_agent is None else _user_agent(ev.user_agent),
+        "notice_version": None if ev.notice_version is None else _notice_version(ev.notice_version),
         "notice_sha256": sha,
         "separate_document": _flag(ev.separate_document, "evidence.separate_document"),
         "pre_ticked": _flag(ev.pre_ticked, "evidence.pre_ticked"),
@@ -218,6 +228,63 @@ def _token(value: Any, name: str) -> str | None:
 
 
 _NO_EVIDENCE = {k: None for k in Evidence.__dataclass_fields__}
+_MEMO_LIMIT = 65536  # entries per cache below; a full cache starts again empty
+
+
+def _memo(fn: Any) -> Any:
+    """``fn`` remembered by its arguments (only results: bad input raises each time).
+
+    A consent base repeats a handful of channels, purposes, controllers, notice versions,
+    source URLs and claimed times over millions of events; their normalisation is done once
+    per distinct value instead of once per event.
+    """
+    cache: dict[tuple, Any] = {}
+
+    def get(*key: Any) -> Any:
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: not cacheable, and bad anyway
+            return fn(*key)
+        value = fn(*key)
+        if len(cache) >= _MEMO_LIMIT:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    get.cache = cache  # type: ignore[attr-defined]
+    return get
+
+
+_notice_memo = _memo(_notice)
+_user_agent = _memo(lambda value: _text(value, "evidence.user_agent", 1024))
+_notice_version = _memo(lambda value: _text(value, "evidence.notice_version", 200))
+
+
+def _head(type_: Any, channel: Any, purpose: Any, jurisdiction: Any, controller: Any, legal_basis: Any,
+          method: Any) -> tuple:
+    """The event's fields shared by many events, validated in the order errors are reported."""
+    if type_ not in EVENT_TYPES:
+        raise _Bad("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    wildcard_ok = type_ == "withdrawn"
+    if not isinstance(channel, str) or not (valid_channel(channel) or (wildcard_ok and channel == "*")):
+        raise _Bad("channel", "must be email, sms, voice, push or messenger:<name>"
+                   + (" (or * to withdraw from every channel)" if wildcard_ok else ""))
+    purpose = purpose.strip().lower() if isinstance(purpose, str) else ""
+    if not (_TOKEN.match(purpose) or (wildcard_ok and purpose == "*")):
+        raise _Bad("purpose", "must be a short lower-case token such as 'marketing'"
+                   + (" (or * to withdraw from every purpose)" if wildcard_ok else ""))
+    if jurisdiction is not None:
+        jurisdiction = jurisdiction.strip().upper() if isinstance(jurisdiction, str) else ""
+        if not _JURISDICTION.match(jurisdiction):
+            raise _Bad("jurisdiction", "must be a code such as RU, EU, US or CA-QC")
+    return (type_, channel, purpose, _text(controller, "controller", 300), jurisdiction,
+            _token(legal_basis, "legal_basis"), _token(method, "method"))
+
+
+_head_memo = _memo(_head)
+_time_memo = _memo(_time)
 
 
 def event_body(e: EventIn) -> dict[str, Any]:
@@ -226,31 +293,20 @@ def event_body(e: EventIn) -> dict[str, Any]:
     A withdrawal may name ``*`` as channel and/or purpose: an objection to all direct marketing
     (38-FZ art. 18 p. 1, 152-FZ art. 15 p. 2, GDPR art. 21(2)-(3)).
     """
-    if e.type not in EVENT_TYPES:
-        raise _Bad("type", f"must be one of {', '.join(EVENT_TYPES)}")
-    channel = e.channel
-    wildcard_ok = e.type == "withdrawn"
-    if not isinstance(channel, str) or not (valid_channel(channel) or (wildcard_ok and channel == "*")):
-        raise _Bad("channel", "must be email, sms, voice, push or messenger:<name>"
-                   + (" (or * to withdraw from every channel)" if wildcard_ok else ""))
-    purpose = e.purpose.strip().lower() if isinstance(e.purpose, str) else ""
-    if not (_TOKEN.match(purpose) or (wildcard_ok and purpose == "*")):
-        raise _Bad("purpose", "must be a short lower-case token such as 'marketing'"
-                   + (" (or * to withdraw from every purpose)" if wildcard_ok else ""))
-    jurisdiction = e.jurisdiction
-    if jurisdiction is not None:
-        jurisdiction = jurisdiction.strip().upper() if isinstance(jurisdiction, str) else ""
-        if not _JURISDICTION.match(jurisdiction):
-            raise _Bad("jurisdiction", "must be a code such as RU, EU, US or CA-QC")
+    type_, channel, purpose, controller, jurisdiction, legal_basis, method = _head_memo(
+        e.type, e.channel, e.purpose, e.jurisdiction, e.controller, e.legal_basis, e.method)
+    claimed, expires = e.claimed_at, e.expires_at
     return {
-        "type": e.type, "channel": channel, "purpose": purpose,
-        "controller": _text(e.controller, "controller", 300),
+        "type": type_, "channel": channel, "purpose": purpose,
+        "controller": controller,
         "jurisdiction": jurisdiction,
-        "legal_basis": _token(e.legal_basis, "legal_basis"),
-        "method": _token(e.method, "method"),
+        "legal_basis": legal_basis,
+        "method": method,
         "evidence": evidence_dict(e.evidence) if e.evidence is not None else dict(_NO_EVIDENCE),
-        "claimed_at": _time(e.claimed_at, "claimed_at"),
-        "expires_at": _time(e.expires_at, "expires_at"),
+        "claimed_at": None if claimed is None else (_time_memo(claimed, "claimed_at") if isinstance(claimed, str)
+                                                   else _time(claimed, "claimed_at")),
+        "expires_at": None if expires is None else (_time_memo(expires, "expires_at") if isinstance(expires, str)
+                                                   else _time(expires, "expires_at")),
         "reason": _text(e.reason, "reason", 500),
         "personal": None,
     }

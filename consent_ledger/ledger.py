@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -23,6 +23,7 @@ from consent_ledger import db, projection
 from consent_ledger.bulk import collector_paused
 from consent_ledger.events import (
     ALL_TYPES,
+    CLOCK_SKEW_SECONDS,
     FORMAT_VERSION,
     Appended,
     ConsentState,
@@ -90,19 +91,63 @@ ERASED = "erased"  # what a read shows in place of personal evidence that was cr
 _TAILS = {t: "," + _dumps({"type": t, "v": FORMAT_VERSION})[1:] for t in ALL_TYPES}
 
 
+def _encode_parts_generic(body: dict[str, Any], actor: str) -> tuple[str, str]:
+    before = dict(body)
+    del before["type"]
+    before["actor"] = actor
+    return _dumps(before)[:-1] + ',"recorded_at":"', _TAILS[body["type"]]
+
+
+_EVIDENCE_KEYS = ("bundled", "ip", "notice_sha256", "notice_version", "pre_ticked", "separate_document",
+                  "source_url", "user_agent")
+_CONSTANTS = {(type(None), None): "null", (bool, True): "true", (bool, False): "false"}  # by class: 1 is no true
+_quote = json.encoder.encode_basestring  # what the encoder with ensure_ascii=False writes for a str
+
+
 def encode_parts(body: dict[str, Any], actor: str) -> tuple[str, str]:
     """The event's canonical JSON before and after the two fields known only under the lock.
 
     JCS sorts keys (RFC 8785 §3.2.3): every key but ``type`` and ``v`` sorts before
     ``recorded_at`` and ``seq``, so the lock only splices two values in instead of serialising
-    the whole event.
+    the whole event. The fixed keys are written in their sorted order around each value's JSON
+    (strings, booleans and nulls as the sorted encoder writes them: tests compare both); a
+    body with any other kind of value goes through the encoder.
     """
     if body.keys() != _BODY_KEYS:
         raise ValueError("unexpected event keys")
-    before = dict(body)
-    del before["type"]
-    before["actor"] = actor
-    return _dumps(before)[:-1] + ',"recorded_at":"', _TAILS[body["type"]]
+    ev, personal = body["evidence"], body["personal"]
+    try:
+        if ev.keys() != _EVIDENCE_KEY_SET:
+            raise TypeError
+        q, const = _quote, _CONSTANTS
+        v = [q(x) if x.__class__ is str else const[x.__class__, x] for x in (
+            actor, body["channel"], body["claimed_at"], body["controller"],
+            ev["bundled"], ev["ip"], ev["notice_sha256"], ev["notice_version"], ev["pre_ticked"],
+            ev["separate_document"], ev["source_url"], ev["user_agent"],
+            body["expires_at"], body["jurisdiction"], body["legal_basis"], body["method"],
+            body["pseudonym"], body["purpose"], body["reason"])]
+        if personal is None:
+            v.insert(16, "null")
+        elif personal.keys() == _SEALED_KEYS and personal["box"].__class__ is str:
+            v.insert(16, f'{{"box":{q(personal["box"])},"fields":{_FIELDS_JSON[tuple(personal["fields"])]}}}')
+        else:
+            raise TypeError
+    except (KeyError, TypeError, AttributeError):  # a value that is no str, bool or null
+        return _encode_parts_generic(body, actor)
+    return _HEAD_TEMPLATE % tuple(v), _TAILS[body["type"]]
+
+
+_HEAD_TEMPLATE = ('{"actor":%s,"channel":%s,"claimed_at":%s,"controller":%s,'
+                  '"evidence":{"bundled":%s,"ip":%s,"notice_sha256":%s,"notice_version":%s,'
+                  '"pre_ticked":%s,"separate_document":%s,"source_url":%s,"user_agent":%s},'
+                  '"expires_at":%s,"jurisdiction":%s,"legal_basis":%s,"method":%s,'
+                  '"personal":%s,"pseudonym":%s,"purpose":%s,"reason":%s,"recorded_at":"')
+_EVIDENCE_KEY_SET = frozenset(_EVIDENCE_KEYS)
+_SEALED_KEYS = frozenset(("box", "fields"))
+# The JSON of each list of sealed field names _take_personal can make (any other: the encoder).
+_FIELDS_JSON = {names: _dumps(list(names)) for names in (
+    tuple(name for bit, name in enumerate(("evidence.ip", "evidence.user_agent", "reason")) if mask >> bit & 1)
+    for mask in range(1, 8))}
 
 
 @dataclass
@@ -179,12 +224,17 @@ class Ledger:
         indexes: list[int] = []
         identifiers: dict[str, str] = {}  # pseudonym -> normalised identifier, for the vault
         now = self._clock()
+        try:  # formatted times of one width order as the times do: one string comparison per event
+            latest = format_time(now + timedelta(seconds=CLOCK_SKEW_SECONDS))
+        except OverflowError:
+            latest = "9999-12-31T23:59:59.999999Z"
         for i, e in enumerate(items):
             try:
                 if not isinstance(e, EventIn):
                     raise _Bad("event", "not an EventIn")
                 body = event_body(e)
-                if claimed_in_future(body["claimed_at"], now):
+                claimed = body["claimed_at"]
+                if claimed is not None and claimed > latest and claimed_in_future(claimed, now):
                     raise _Bad("claimed_at", f"{body['claimed_at']} is in the future (the ledger's clock reads "
                                              f"{format_time(now)}; up to 5 minutes of clock skew are accepted)")
                 if (e.subject is None) == (e.pseudonym is None):
@@ -222,8 +272,11 @@ class Ledger:
             bodies, identifiers, errors, indexes = self._validate(items)
             if errors and not keep_good:
                 raise InvalidEvent(errors)
-            plain = {i: _take_personal(b) for i, b in enumerate(bodies)}
-            plain = {i: text for i, text in plain.items() if text is not None}
+            plain = {}
+            for i, b in enumerate(bodies):
+                text = _take_personal(b)
+                if text is not None:
+                    plain[i] = text
             new, fill, keys = self._vault_work(identifiers, {bodies[i]["pseudonym"] for i in plain})
             for i, text in plain.items():
                 _seal_body(bodies[i], keys[bodies[i]["pseudonym"]], text)
@@ -304,20 +357,38 @@ class Ledger:
 
     def _reseal_if_raced(self, conn: Connection, prepared: Prepared) -> None:
         """Another appender created a vault row for one of our new subjects since ``prepare``:
-        seal that subject's personal evidence under the stored key, not ours (which is dropped)."""
-        ours = {p: wrapped for p, wrapped, _ in prepared.vault}
+        seal that subject's personal evidence under the stored key, not ours (which is dropped).
+
+        If the stored row has no identifier (its subject came by pseudonym alone) and ours
+        does, the identifier is sealed under the stored key too and filled in with the batch,
+        as ``prepare`` does for a subject it finds known by pseudonym only: it is not lost.
+        """
+        ours = {p: (wrapped, sealed) for p, wrapped, sealed in prepared.vault}
         if not ours:
             return
-        stored = dict(db.select_in(conn, "SELECT pseudonym, wrapped_key FROM ledger_vault WHERE pseudonym IN",
-                                   sorted(ours)))
+        stored = {p: (bytes(w), bytes(s)) for p, w, s in db.select_in(
+            conn, "SELECT pseudonym, wrapped_key, sealed FROM ledger_vault WHERE pseudonym IN", sorted(ours))}
         if not stored:
             return
+        keys: dict[str, bytes] = {}
+
+        def key_of(p: str) -> bytes:
+            if p not in keys:
+                keys[p] = unwrap(self._kek, p, stored[p][0])
+            return keys[p]
+
         for i, text in prepared.plain.items():
             p = prepared.bodies[i]["pseudonym"]
             if p in stored:
                 body = prepared.bodies[i]
-                _seal_body(body, unwrap(self._kek, p, bytes(stored[p])), text)
+                _seal_body(body, key_of(p), text)
                 prepared.parts[i] = encode_parts(body, prepared.actor)
+        for p in sorted(stored):
+            wrapped, sealed = ours[p]
+            if sealed and not stored[p][1]:
+                identifier = unseal(self._kek, p, wrapped, sealed)
+                if identifier is not None:
+                    prepared.fill.append((p, seal_identifier(key_of(p), p, identifier)))
         prepared.vault = [v for v in prepared.vault if v[0] not in stored]
 
     def append_stream(self, batches: Iterable[Sequence[EventIn]], actor: str, *,
@@ -633,17 +704,29 @@ def _cp(row: Any) -> dict[str, Any]:
 
 
 
+_PERSONAL = (("evidence.ip", '"evidence.ip":'), ("evidence.user_agent", '"evidence.user_agent":'),
+             ("reason", '"reason":'))
+
+
 def _take_personal(body: dict[str, Any]) -> bytes | None:
-    """Take the personal evidence out of a body: its canonical JSON, or None when there is none."""
+    """Take the personal evidence out of a body: its canonical JSON, or None when there is none.
+
+    The three names are in sorted order, so the sorted object is written field by field.
+    """
     ev = body["evidence"]
-    found = {name: value for name, value in (("evidence.ip", ev["ip"]), ("evidence.user_agent", ev["user_agent"]),
-                                             ("reason", body["reason"])) if value is not None}
-    if not found:
+    values = (ev["ip"], ev["user_agent"], body["reason"])
+    if values == (None, None, None):
         return None
+    fields, text = [], []
+    for (name, key), value in zip(_PERSONAL, values, strict=True):
+        if value is None:
+            continue
+        fields.append(name)
+        text.append(key + (_quote(value) if value.__class__ is str else _dumps(value)))
     body["evidence"] = {**ev, "ip": None, "user_agent": None}
     body["reason"] = None
-    body["personal"] = {"fields": sorted(found)}
-    return _dumps(found).encode()
+    body["personal"] = {"fields": fields}
+    return ("{" + ",".join(text) + "}").encode()
 
 
 def _seal_body(body: dict[str, Any], key: bytes, text: bytes) -> None:

@@ -28,10 +28,15 @@ def new_subject(kek: AESGCM, pseudonym: str, identifier: str | None) -> tuple[by
     A subject known only by pseudonym gets a key (to seal its personal evidence) and an empty
     ``sealed``: there is no identifier to keep.
     """
-    key = AESGCM.generate_key(bit_length=256)
-    nonce = os.urandom(12)
-    sealed = b"" if identifier is None else seal_identifier(key, pseudonym, identifier)
-    return key, nonce + kek.encrypt(nonce, key, pseudonym.encode()), sealed
+    random = os.urandom(56)  # the key and both nonces in one call (what generate_key reads too)
+    key, nonce = random[:32], random[32:44]
+    aad = pseudonym.encode()
+    if identifier is None:
+        sealed = b""
+    else:
+        sealed_nonce = random[44:]
+        sealed = sealed_nonce + AESGCM(key).encrypt(sealed_nonce, identifier.encode(), aad)
+    return key, nonce + kek.encrypt(nonce, key, aad), sealed
 
 
 def seal_identifier(key: bytes, pseudonym: str, identifier: str) -> bytes:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Flask, Response, current_app, g, json, request
 
 from auditor.errors import ApiError
 from auditor.integrations import services as svc
+from auditor.ratelimit import hook_limit_refusal
 from auditor.services import services
 from checks.providers import (
     WEBHOOK_PROVIDERS,
@@ -18,7 +17,6 @@ from checks.providers import (
 )
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
-log = logging.getLogger("auditor.integrations")
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # a SendGrid batch is at most a few MB; HOOK_MAX_BYTES overrides
 
 
@@ -78,6 +76,9 @@ def receive(provider: str, token: str) -> Response:
     integration = request_target()
     if integration is None:
         raise ApiError(403, "Forbidden", "unknown webhook URL token for this provider")
+    refused = hook_limit_refusal(integration)  # per integration, in this process: no round trip
+    if refused is not None:
+        return refused
     if request.method != "POST":
         if provider == "mailchimp":  # Mailchimp GETs the URL to validate it before saving the webhook
             return Response("ok\n", mimetype="text/plain")
@@ -106,12 +107,12 @@ def _dispatch(app: Flask, inbox_id: int, events: list, held: object) -> dict:
     """Process now (no broker; the entry was accepted claimed) or hand to a worker; durable either way."""
     if held is not None:
         return svc.process_entry(app, inbox_id, events, held_by_caller=held).to_dict()
-    from auditor.jobs import enqueue
+    from auditor.integrations.tasks import DRAIN
+    from auditor.jobs import request_job
 
-    try:
-        enqueue("integrations.process", app=app, inbox_id=inbox_id)
-    except Exception:  # the broker is down: the sweep (``auditor integrations process``) picks it up
-        log.exception("could not enqueue webhook inbox entry %s", inbox_id)
+    # A worker drains every pending entry; this asks for a drain without waiting for the broker
+    # (one send for a burst of requests). Broker down: the next drain or the sweep picks it up.
+    request_job(DRAIN, app=app)
     return {"state": "received"}
 
 

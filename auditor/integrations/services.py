@@ -214,6 +214,29 @@ class Accepted:
     events: int
 
 
+# The inbox write of every webhook request, on the driver's own connection (no ORM session, no
+# statement compilation): one INSERT, only while the integration still has that URL token, nothing
+# on a duplicate body; then the duplicate's id. PostgreSQL needs the types of SELECT-list parameters.
+_ACCEPT_TYPES = ("bigint", "varchar", "bytea", "integer", "timestamptz", "varchar", "integer", "timestamptz")
+_ACCEPT_SQL = ("INSERT INTO webhook_inbox (integration_id, body_sha256, body, events, received_at, state, attempts,"
+               " lease_until) SELECT {values} WHERE {alive}"
+               " ON CONFLICT (integration_id, body_sha256) DO NOTHING RETURNING id")
+_ACCEPT_AGAIN = "SELECT id FROM webhook_inbox WHERE integration_id = {p} AND body_sha256 = {p} AND {alive}"
+_ALIVE = "EXISTS (SELECT 1 FROM integrations WHERE id = {p} AND token_sha256 = {p})"
+
+
+def _accept_sql(dialect: str, guarded: bool) -> tuple[str, str]:
+    p = "?" if dialect == "sqlite" else "%s"
+    values = ", ".join("?" if dialect == "sqlite" else f"%s::{t}" for t in _ACCEPT_TYPES)
+    alive = _ALIVE.format(p=p) if guarded else "1 = 1"
+    return _ACCEPT_SQL.format(values=values, alive=alive), _ACCEPT_AGAIN.format(p=p, alive=alive)
+
+
+def _sqlite_time(ts: datetime | None) -> str | None:
+    """A UTC time as SQLAlchemy's SQLite DateTime stores it (so comparisons and reads agree)."""
+    return None if ts is None else ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def accept(app: Flask, integration_id: int, body: bytes, events: int, *, claim: bool = False,
            token_sha256: str | None = None) -> Accepted | None:
     """Write a verified, parsed request into the inbox (committed on return).
@@ -224,33 +247,39 @@ def accept(app: Flask, integration_id: int, body: bytes, events: int, *, claim: 
     (in the same statement), so a cached integration removed meanwhile gets None, not a 2xx.
     """
     digest = hashlib.sha256(body).hexdigest()
-    table = InboxEntry.__table__
     now = datetime.now(UTC)
-    held = {"state": "processing", "attempts": 1, "lease_until": now + LEASE} if claim else {
-        "state": "received", "attempts": 0, "lease_until": None}
-    values = {"integration_id": integration_id, "body_sha256": digest, "body": body, "events": events,
-              "received_at": now, **held}
-    with transaction(services(app).sessions) as s:
-        if token_sha256 is None:
-            source: Any = None
-            stmt = _insert(s, table).values(**values)
-        else:
-            it = Integration.__table__
-            source = sa.select(*(sa.literal(v, table.c[k].type).label(k) for k, v in values.items())).where(
-                sa.exists().where(it.c.id == integration_id, it.c.token_sha256 == token_sha256))
-            stmt = _insert(s, table).from_select(list(values), source)
-        new_id = s.execute(stmt.on_conflict_do_nothing(index_elements=["integration_id", "body_sha256"])
-                           .returning(table.c.id)).scalar()
-        if new_id is not None:
-            return Accepted(int(new_id), False, events)
-        again = sa.select(table.c.id).where(table.c.integration_id == integration_id, table.c.body_sha256 == digest)
-        if token_sha256 is not None:
-            again = again.where(source.whereclause)
-        old = s.scalar(again)
-        if old is None:  # the integration was removed (its inbox with it)
-            forget_hook_target(s.get_bind(), token_sha256 or "")
-            return None
-        return Accepted(int(old), True, events)
+    lease = now + LEASE if claim else None
+    engine = services(app).engine
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        row: tuple = (integration_id, digest, body, events, _sqlite_time(now), "processing" if claim else "received",
+                      1 if claim else 0, _sqlite_time(lease))
+    else:
+        row = (integration_id, digest, body, events, now, "processing" if claim else "received", 1 if claim else 0,
+               lease)
+    alive = (integration_id, token_sha256) if token_sha256 is not None else ()
+    insert, again = _accept_sql(dialect, token_sha256 is not None)
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        if dialect == "sqlite":
+            cur.execute("BEGIN IMMEDIATE")  # a writer from the start (see auditor.db.make_engine)
+        try:
+            cur.execute(insert, row + alive)
+            new = cur.fetchone()
+            old = None if new is not None else cur.execute(again, (integration_id, digest) + alive).fetchone()
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    finally:
+        conn.close()
+    if new is not None:
+        return Accepted(int(new[0]), False, events)
+    if old is None:  # the integration was removed (its inbox with it)
+        forget_hook_target(engine, token_sha256 or "")
+        return None
+    return Accepted(int(old[0]), True, events)
 
 
 def _claim(app: Flask, inbox_id: int, now: datetime) -> bool:
@@ -321,14 +350,29 @@ def _mark_processed(s: Session, inbox_id: int, result: Processed) -> None:
         state="processed", body=None, lease_until=None, processed_at=datetime.now(UTC), error=note))
 
 
-def pending(app: Flask, limit: int = 1000) -> list[int]:
-    """Inbox entries to (re)process: received, or processing with an expired lease."""
+def pending(app: Flask, limit: int = 1000, after: int = 0) -> list[int]:
+    """Inbox entries to (re)process: received, or processing with an expired lease (ids > ``after``)."""
     t = InboxEntry.__table__
     now = datetime.now(UTC)
     with services(app).sessions() as s:
-        return list(s.scalars(sa.select(t.c.id).where(sa.or_(
+        return list(s.scalars(sa.select(t.c.id).where(t.c.id > after, sa.or_(
             t.c.state == "received", sa.and_(t.c.state == "processing", t.c.lease_until < now)))
             .order_by(t.c.id).limit(limit)))
+
+
+def process_pending(app: Flask, limit: int = 1000, *, until_empty: bool = False) -> dict[str, int]:
+    """Process the ``pending`` entries (up to ``limit``; ``until_empty``: page after page until none
+    is left, each entry tried once); how many ended in each state."""
+    states: dict[str, int] = {}
+    after = 0
+    while True:
+        ids = pending(app, limit, after)
+        for inbox_id in ids:
+            state = process_entry(app, inbox_id).state
+            states[state] = states.get(state, 0) + 1
+        if not until_empty or not ids:
+            return states
+        after = ids[-1]
 
 
 # --- events into the stores -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Jobs of integrations: process one inbox entry; sweep whatever is left unprocessed."""
+"""Jobs of integrations: drain the inbox; process one inbox entry; sweep whatever is left unprocessed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from typing import Any
 from flask import Flask
 
 from auditor.integrations import services as svc
-from auditor.jobs import job
+from auditor.jobs import job, job_started
+
+DRAIN = "integrations.drain"
+
+
+@job(DRAIN)
+def drain(app: Flask, limit: int = 1000) -> dict[str, Any]:
+    """Process every entry left to process until none is left (the receivers ask for this job after
+    each accepted request, one queued at a time: ``auditor.jobs.request_job``)."""
+    job_started(app, DRAIN)  # a request accepted from now on asks for another drain
+    return svc.process_pending(app, limit, until_empty=True)
 
 
 @job("integrations.process")
@@ -19,8 +29,4 @@ def process(app: Flask, inbox_id: int) -> dict[str, Any]:
 @job("integrations.sweep")
 def sweep(app: Flask, limit: int = 1000) -> dict[str, Any]:
     """Process entries still ``received`` (broker down, crash) or whose lease expired."""
-    states: dict[str, int] = {}
-    for inbox_id in svc.pending(app, limit):
-        state = svc.process_entry(app, inbox_id).state
-        states[state] = states.get(state, 0) + 1
-    return states
+    return svc.process_pending(app, limit)

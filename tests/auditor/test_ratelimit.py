@@ -116,3 +116,38 @@ def test_an_unreachable_redis_falls_back_to_counting_in_memory(make_app):
     client = app.test_client()
     assert [client.get("/u/x").status_code for _ in range(2)] == [403, 403]  # served, not a 500
     _assert_429(client.get("/u/x"))
+
+
+def test_a_local_window_refuses_over_each_limit_and_does_not_count_refusals():
+    import time
+
+    window = ratelimit.LocalWindow("2/second;3/hour")
+    assert [window.hit("a"), window.hit("a")] == [None, None]
+    refused = window.hit("a")
+    assert refused is not None and refused[0] == "2 per 1 second" and refused[1] == 1
+    assert window.hit("b") is None  # another key has its own allowance
+    for _ in range(5):
+        assert window.hit("a") is not None  # refused, and not counted
+    time.sleep(1.05)
+    assert window.hit("a") is None  # the second's two left the window; the hour has its third
+    over = window.hit("a")
+    assert over is not None and over[0] == "3 per 1 hour" and 3500 <= over[1] <= 3601
+
+
+def test_a_known_webhook_token_is_counted_in_process_without_a_redis_round_trip(make_app, make_user, dns_server,
+                                                                                redis_url):
+    import redis
+
+    from tests.auditor.campaigns.loop import build_loop
+    from tests.auditor.integrations.conftest import build_hooks
+
+    h = build_hooks(build_loop(make_app, make_user, dns_server, ratelimit_storage_url=redis_url,
+                               ratelimit_hooks="3/minute"))
+    body = b'[{"email": "anna@example.org", "event": "open", "timestamp": 1796029200}]'
+    assert [h.post("sendpulse", body).status_code for _ in range(3)] == [200] * 3
+    r = h.post("sendpulse", body)
+    assert r.status_code == 429 and "from this integration" in r.json["detail"]
+    client = redis.Redis.from_url(redis_url)
+    assert client.keys("*auditor-rl*") and client.keys("*auditor-rl*hooks*") == []  # known token: not in Redis
+    assert h.post("sendpulse", body, url="/hooks/sendpulse/" + "x" * 43).status_code == 403
+    assert client.keys("*auditor-rl*hooks-address*")  # an unknown one: counted per address, shared

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import os
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +19,14 @@ from sqlalchemy.engine import Engine
 
 from auditor.db import make_engine
 from auditor.migrations import upgrade
-from consent_ledger import Ledger
+from consent_ledger import Ledger, bulkload
 from consent_ledger import ledger as ledger_module
 from consent_ledger.bulkload import batches, bulk_append
 from consent_ledger.importing import read_rows
 from tests.conftest import _pg_admin, _url_for
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+_REAL_PREPARE = bulkload._prepare
 HEADER = "type,subject,pseudonym,channel,purpose,ip,user_agent,source_url,separate_document,claimed_at,reason\n"
 
 
@@ -267,3 +269,39 @@ def test_a_subject_new_in_two_batches_of_a_segment_keeps_one_key_that_opens_all_
     assert [(e["evidence"]["ip"], e["reason"]) for e in history] == [("192.0.2.1", None), ("192.0.2.2", "by phone")]
     assert ledger.identity(ledger.pseudonym_of("twice@example.org")) == "twice@example.org"
     assert ledger.verify().ok
+
+
+def _slow_on_pseudonyms(items: list, actor: str):
+    """A worker's ``_prepare`` that takes a second over a batch naming a pseudonym (picklable)."""
+    if items and isinstance(items[0], dict) and items[0].get("pseudonym"):
+        time.sleep(1.0)
+    return _REAL_PREPARE(items, actor)
+
+
+def _late_address(ledger: Ledger) -> tuple[str, str]:
+    """A subject first given by pseudonym alone (with sealed evidence), then by its address."""
+    p = ledger.pseudonym_of("kiosk@example.org")
+    return p, (HEADER + f"granted,,{p},email,marketing,203.0.113.1,,,,,\n"
+               + "granted,Kiosk@Example.org,,email,marketing,198.51.100.1,,,,,\n")
+
+
+def test_an_address_prepared_before_its_pseudonym_only_row_was_committed_stays_in_the_vault(ledgers, monkeypatch):
+    streaming, bulk, _ = ledgers
+    p, data = _late_address(streaming)
+    first, second = (r.event for r in read_rows(io.StringIO(data), "csv"))
+    # The streaming import prepares the next batch while the current one is written: here the
+    # address's batch is prepared before the pseudonym's batch is committed.
+    a = streaming.prepare([first], "import", keep_good=True)
+    b = streaming.prepare([second], "import", keep_good=True)
+    assert [v[0] for v in a.vault] == [p] and [v[0] for v in b.vault] == [p]  # both made the subject a key
+    streaming.commit(a, keep_good=True)
+    streaming.commit(b, keep_good=True)
+    assert streaming.identity(p) == "kiosk@example.org"
+    assert [e["evidence"]["ip"] for e in streaming.history(p)] == ["203.0.113.1", "198.51.100.1"]
+
+    # The bulk import: the first batch's worker is slow, so the second is prepared before it.
+    monkeypatch.setattr(bulkload, "_prepare", _slow_on_pseudonyms)
+    list(bulk_append(bulk, read_rows(io.StringIO(data), "csv", raw=True), "import", batch_size=1, workers=2))
+    assert bulk.identity(p) == "kiosk@example.org"
+    assert _stored(bulk) == _stored(streaming)
+    assert bulk.verify().ok
