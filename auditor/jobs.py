@@ -117,6 +117,7 @@ def enqueue(task_name: str, *, app: Flask | None = None, **kwargs: Any) -> Enque
 # lost with its flag set: after it, the next request sends another.
 PENDING_FLAG_TTL = 10  # seconds
 SEND_INTERVAL = 0.02  # seconds between two sends of one job by one process (a burst: one send)
+RETRY_FIRST, RETRY_MAX = 0.5, 30.0  # seconds before asking a down broker again, doubling up to the max
 
 
 def _pending_flag(name: str) -> str:
@@ -179,14 +180,21 @@ class _Requester:
             self.wake.set()
 
     def _run(self, wake: threading.Event) -> None:
+        backoff = 0.0
         while True:
             wake.wait()
             wake.clear()
             self.due = False  # asks from here on send again: the job may have started already
             try:
                 _send_unless_pending(self.app, self.task_name)
-            except Exception:  # the broker is down: what was asked for stays to be swept
+                backoff = 0.0
+            except Exception:  # the broker is down: ask again until it is back (the work is durable)
                 log.exception("could not send job %s", self.task_name)
+                backoff = min(RETRY_MAX, max(RETRY_FIRST, backoff * 2))
+                time.sleep(backoff)
+                self.due = True
+                wake.set()
+                continue
             time.sleep(SEND_INTERVAL)  # a burst of asks: one send per interval at most
 
 

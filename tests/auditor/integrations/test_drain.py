@@ -114,3 +114,41 @@ def test_the_drain_pages_through_more_entries_than_its_page(broker_hooks):
         assert h.post("sendgrid", _batch(n)).status_code == 200
     assert drain(h.loop.app, limit=3) == {"processed": 7}
     assert svc.pending(h.loop.app) == []
+
+
+def test_a_drain_asked_for_while_the_broker_is_down_is_sent_when_it_is_back(make_app, make_user, dns_server, tmp_path):
+    """The 2xx does not wait for the broker, so the ask must not be lost with it: the sender
+    thread asks again (backing off) until the broker answers, and the durable entry is drained."""
+    import shutil
+    import socket
+    import subprocess
+
+    server_bin = shutil.which("redis-server")
+    if server_bin is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    h = build_hooks(build_loop(make_app, make_user, dns_server, broker_url=url))
+    answer = h.post("sendgrid", _batch(1, PEOPLE[:1]))
+    assert (answer.status_code, answer.json["state"]) == (200, "received")  # durable; the broker is down
+    time.sleep(0.3)  # the sender thread has failed at least once by now
+    proc = subprocess.Popen([server_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if _queued(client) == [DRAIN]:
+                    break
+            except redis.ConnectionError:
+                pass
+            time.sleep(0.1)
+        assert _queued(client) == [DRAIN]  # asked again once the broker was back
+        assert drain(h.loop.app) == {"processed": 1}
+        assert h.gate()[PEOPLE[0]] == "CONSENT-WITHDRAWN"
+    finally:
+        proc.terminate()
+        proc.wait(10)
