@@ -12,6 +12,11 @@ max). Applying an event twice, late or out of order gives the same row: the figu
 ``delivery_days`` holds per integration and day that day's counts (messages and people). A batch
 adds to it the change of the figures of the (day, person) pairs it touched: their figures
 (``day_figures``) read before and after its upsert; the back-fill rebuilds it from the rows.
+
+``delivery_spans`` makes an integration's period totals sums (``spans``): a message with a flag on
+day d whose previous day with it was p counts in the periods p < from <= d <= to; its seconds
+from first submission to first delivery likewise per interval of ``from``. A batch adds the change
+of the spans of the people it touched (all their days, read before and after its upsert).
 """
 
 from __future__ import annotations
