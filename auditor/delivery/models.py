@@ -63,8 +63,6 @@ delivery_messages = Table(
     Index("ix_delivery_messages_campaign", "campaign_id", "recipient_pseudonym", *FLAGS, "first_event_at",
           "last_event_at", "submitted_s", "delivered_s"),
     Index("ix_delivery_messages_esp", "integration_id", "esp_campaign"),
-    # a batch reads every day of the people it touches (their period spans)
-    Index("ix_delivery_messages_person", "integration_id", "recipient_pseudonym"),
     sqlite_with_rowid=False,
 )
 
@@ -78,22 +76,4 @@ delivery_days = Table(
     Column("first_event_at", TS, nullable=False),
     Column("last_event_at", TS, nullable=False),
     PrimaryKeyConstraint("integration_id", "day", name="pk_delivery_days"),
-)
-
-# Per integration: what makes a period's totals additive (auditor/delivery/rollup.py ``spans``). A row
-# counts ``n`` messages (or people) in every period [from, to] with lo <= from <= hi and need <= to:
-# a flag's day ``need`` (= hi) whose previous day with that flag is lo - 1 (lo = NO_DAY: none), or
-# (name "seconds") a message's whole seconds ``dur`` from first submission to first delivery in
-# periods from lo..hi, which need both days up to ``need``. dur is -1 for the flags.
-NO_DAY = date(1, 1, 1)
-delivery_spans = Table(
-    "delivery_spans", Base.metadata,
-    Column("integration_id", Integer, ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(20), nullable=False),
-    Column("lo", Date, nullable=False),
-    Column("hi", Date, nullable=False),
-    Column("need", Date, nullable=False),
-    Column("dur", BigInteger, nullable=False),
-    Column("n", Integer, nullable=False),
-    PrimaryKeyConstraint("integration_id", "name", "lo", "hi", "need", "dur", name="pk_delivery_spans"),
 )

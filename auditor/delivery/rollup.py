@@ -12,21 +12,11 @@ max). Applying an event twice, late or out of order gives the same row: the figu
 ``delivery_days`` holds per integration and day that day's counts (messages and people). A batch
 adds to it the change of the figures of the (day, person) pairs it touched: their figures
 (``day_figures``) read before and after its upsert; the back-fill rebuilds it from the rows.
-
-``delivery_spans`` makes an integration's period totals sums (``spans``): a message with a flag on
-day d whose previous day with it was p counts in the periods p < from <= d <= to; its seconds
-from first submission to first delivery likewise per interval of ``from``. A batch adds the change
-of the spans of the people it touched (all their days, read before and after its upsert).
 """
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_left
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
-from itertools import groupby
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,17 +26,14 @@ from auditor.delivery.models import (
     FLAGS,
     MESSAGE_FLAGS,
     MESSAGE_KEY,
-    NO_DAY,
     PERSON_FLAGS,
     delivery_days,
     delivery_messages,
-    delivery_spans,
 )
 from checks import delivery as kpi
 
 R = delivery_messages
 D = delivery_days
-S = delivery_spans
 CHUNK = 500
 LOCK = 1_700_017  # pg_advisory_xact_lock(LOCK, integration id): one batch's day figures at a time
 
@@ -166,18 +153,13 @@ def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequ
         # one index range per day (a row-value IN would make SQLite scan the integration's rows)
         touched = day_figures(sa.or_(*(sa.and_(R.c.integration_id == integration_id, R.c.day == day,
                                                R.c.recipient_pseudonym.in_(whos)) for day, whos in by_day.items())))
-        people = sorted({who for _day, who in keys})
         before = {r.day: r for r in conn.execute(touched)}
-        spans_before = _people_spans(conn, integration_id, people)
         conn.execute(_upsert(lite, batch))
         changes = []
         for r in conn.execute(touched).mappings():
             old = before.get(r["day"])
             changes.append({**r, **{n: r[n] - (getattr(old, n) if old is not None else 0) for n in FLAGS}})
         _add_days(conn, lite, changes)
-        delta = _people_spans(conn, integration_id, people)
-        delta.subtract(spans_before)
-        _add_spans(conn, lite, integration_id, delta)
 
 
 def _add_days(conn: Any, lite: bool, changes: list[dict[str, Any]]) -> None:
@@ -192,113 +174,8 @@ def _add_days(conn: Any, lite: bool, changes: list[dict[str, Any]]) -> None:
 
 def backfill(conn: Any, where: Any = None) -> None:
     """Roll up every stored event (the migration), or those ``where`` selects, in one statement;
-    then rebuild the day figures from the message rows (a second) and the period spans (one
-    ordered read of the message rows)."""
-    lite = _is_sqlite(conn)
-    conn.execute(_upsert(lite, sa.true() if where is None else where))
+    then rebuild the day figures from the message rows (a second)."""
+    conn.execute(_upsert(_is_sqlite(conn), sa.true() if where is None else where))
     conn.execute(sa.delete(D))
     rows = day_figures(sa.true())
     conn.execute(D.insert().from_select([c.name for c in rows.selected_columns], rows))
-    conn.execute(sa.delete(S))
-    found = conn.execute(_span_rows(sa.true()).order_by(R.c.integration_id, R.c.recipient_pseudonym)
-                         .execution_options(yield_per=50_000))
-    kept = {iid: spans(rows_of) for iid, rows_of in groupby(found, key=lambda r: r.integration_id)}
-    for iid, counts in kept.items():
-        _add_spans(conn, lite, iid, counts)
-
-
-# --- period spans: a period's totals as sums (delivery_spans) ----------------------------------------
-
-SPAN_COLS = ("day", "recipient_pseudonym", "ref", *FLAGS, "submitted_s", "delivered_s")
-
-
-def _span_rows(where: Any) -> sa.Select:
-    return sa.select(R.c.integration_id, *(R.c[n] for n in SPAN_COLS)).where(where)
-
-
-def _people_spans(conn: Any, integration_id: int, people: list[str]) -> Counter:
-    """The spans of every day of ``people`` on the integration (all their messages)."""
-    out: Counter = Counter()
-    for n in range(0, len(people), CHUNK):
-        found = conn.execute(_span_rows(sa.and_(R.c.integration_id == integration_id,
-                                                R.c.recipient_pseudonym.in_(people[n:n + CHUNK])))
-                             .order_by(R.c.recipient_pseudonym)).all()
-        out.update(spans(found))
-    return out
-
-
-def _as_day(day: Any) -> date:
-    return date.fromisoformat(day) if isinstance(day, str) else day
-
-
-def _flag_spans(out: Counter, name: str, days: Iterable[date]) -> None:
-    """Each day with the flag counts in the periods from after the previous such day to it."""
-    lo = NO_DAY
-    for day in sorted(days):
-        out[(name, lo, day, day, -1)] += 1
-        lo = day + timedelta(days=1)
-
-
-def _merge_days(rows: Iterable[Any], flags: tuple[str, ...]) -> dict[date, dict[str, Any]]:
-    """Per day: OR of ``flags``, first submission and delivery seconds."""
-    per: dict[date, dict[str, Any]] = {}
-    for r in rows:
-        d = per.setdefault(_as_day(r.day), {"flags": set(), "s": None, "d": None})
-        d["flags"].update(n for n in flags if getattr(r, n))
-        for k, col in (("s", r.submitted_s), ("d", r.delivered_s)):
-            if col is not None and (d[k] is None or col < d[k]):
-                d[k] = col
-    return per
-
-
-def spans(rows: Iterable[Any]) -> Counter:
-    """The span counts of message rows ordered by person (every day of each person given)."""
-    out: Counter = Counter()
-    for _who, mine in groupby(rows, key=lambda r: r.recipient_pseudonym):
-        mine = list(mine)
-        person = _merge_days(mine, PERSON_FLAGS)
-        for name in PERSON_FLAGS:
-            _flag_spans(out, name, (day for day, v in person.items() if name in v["flags"]))
-        for _ref, msg in groupby(sorted(mine, key=lambda r: r.ref), key=lambda r: r.ref):
-            per = _merge_days(msg, MESSAGE_FLAGS)
-            for name in MESSAGE_FLAGS:
-                _flag_spans(out, name, (day for day, v in per.items() if name in v["flags"]))
-            _seconds_spans(out, per)
-    return out
-
-
-def _seconds_spans(out: Counter, per: dict[date, dict[str, Any]]) -> None:
-    """For the periods starting between two days with a submission or delivery, the message's
-    seconds from its first submission to its first delivery from the start on."""
-    subs = sorted(day for day, v in per.items() if v["s"] is not None)
-    dels = sorted(day for day, v in per.items() if v["d"] is not None)
-    lo = NO_DAY
-    for b in sorted({*subs, *dels}):
-        i, j = bisect_left(subs, b), bisect_left(dels, b)
-        if i < len(subs) and j < len(dels):
-            secs = per[dels[j]]["d"] - per[subs[i]]["s"]
-            if secs >= 0:
-                out[("seconds", lo, b, max(subs[i], dels[j]), math.floor(secs + 0.5))] += 1
-        lo = b + timedelta(days=1)
-
-
-def _add_spans(conn: Any, lite: bool, integration_id: int, delta: Counter) -> None:
-    """Add the span counts (a new span starts from its count)."""
-    changes = [{"integration_id": integration_id, "name": k[0], "lo": k[1], "hi": k[2], "need": k[3],
-                "dur": k[4], "n": n} for k, n in delta.items() if n]
-    if not changes:
-        return
-    ins = (sqlite.insert if lite else postgresql.insert)(S)
-    stmt = ins.on_conflict_do_update(index_elements=[c.name for c in S.primary_key.columns],
-                                     set_={"n": S.c.n + ins.excluded.n})
-    for n in range(0, len(changes), CHUNK):
-        conn.execute(stmt, changes[n:n + CHUNK])
-    if any(c["n"] < 0 for c in changes):  # a span the batch moved may now count nothing
-        conn.execute(sa.delete(S).where(S.c.integration_id == integration_id, S.c.n == 0))
-
-
-def period_spans(where_integration: Any, start: date, end: date) -> sa.Select:
-    """A period's totals: (name, dur, count) summed over the spans that count in it."""
-    return (sa.select(S.c.name, S.c.dur, sa.func.sum(S.c.n).label("n"))
-            .where(where_integration, S.c.lo <= start, S.c.hi >= start, S.c.need <= end)
-            .group_by(S.c.name, S.c.dur))

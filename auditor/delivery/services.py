@@ -24,7 +24,6 @@ from auditor.delivery.models import (
     PERSON_FLAGS,
     delivery_days,
     delivery_messages,
-    delivery_spans,
 )
 from auditor.integrations.models import DeliveryEvent, Integration
 from checks import delivery as kpi
@@ -33,7 +32,6 @@ from consent_ledger.schema import events as ledger_events
 E = DeliveryEvent.__table__
 R = delivery_messages
 D = delivery_days  # per integration and day, kept at ingestion
-_SPANS = delivery_spans  # per integration: a period's totals as sums, kept at ingestion
 
 
 class DeliveryError(LookupError):
@@ -247,32 +245,12 @@ def campaign_kpis(session: Session, campaign_id: int, grace_minutes: int = 0) ->
             "findings": [f.to_dict() for f in findings]}
 
 
-def _period_figures(session: Session, rows: Any) -> dict[str, Any]:
-    """A period's figures (messages: person + ESP id) with its percentiles, and the per-day list,
-    computed from the message rows ``rows`` selects."""
+def _period_figures(session: Session, rows: Any, days_of: Any = None) -> dict[str, Any]:
+    """A period's figures (messages: person + ESP id) with its percentiles, and the per-day list
+    (``days_of``: the kept day figures to read it from, else computed from ``rows``)."""
     total = _figures_rows(session, rows, False)
-    days = [{"day": _day_text(r["day"]), **_figures(r)} for r in _day_rows(session, rows)]
-    return {**_figures(total), "delivery_seconds": _seconds(total), "days": days}
-
-
-def _kept_period_figures(session: Session, integration_id: int, start: date, end: date) -> dict[str, Any]:
-    """An integration's period read from what ingestion keeps: the days from ``delivery_days``, the
-    totals and the percentiles' histogram summed from ``delivery_spans`` (no pass over messages)."""
-    from auditor.delivery.rollup import period_spans
-
-    found = list(session.execute(sa.select(D).where(D.c.integration_id == integration_id, D.c.day >= start,
-                                                    D.c.day <= end).order_by(D.c.day)).mappings())
-    total: dict[str, Any] = {n: 0 for n in FLAGS}
-    total["first_event_at"] = total["last_event_at"] = None
-    for r in found:
-        _span(total, r)
-    histogram = []
-    for name, dur, n in session.execute(period_spans(_SPANS.c.integration_id == integration_id, start, end)):
-        if name == "seconds":
-            histogram.append((float(dur), int(n)))
-        else:
-            total[name] += int(n)
-    total.update(_percentiles(sorted(histogram)))
+    found = (session.execute(sa.select(D).where(days_of).order_by(D.c.day)).mappings() if days_of is not None
+             else _day_rows(session, rows))
     days = [{"day": _day_text(r["day"]), **_figures(r)} for r in found]
     return {**_figures(total), "delivery_seconds": _seconds(total), "days": days}
 
@@ -284,7 +262,8 @@ def integration_kpis(session: Session, name: str, start: date, end: date, policy
     if integration is None:
         raise DeliveryError(f"no integration named {name!r}")
     rows, events = _in_period(lambda t: t.c.integration_id == integration.id, start, end)
-    figures = _kept_period_figures(session, integration.id, start, end)
+    figures = _period_figures(session, rows, sa.and_(D.c.integration_id == integration.id,
+                                                             D.c.day >= start, D.c.day <= end))
     sla = (policy.sla.get(name) if policy is not None else None)
     period = _period(session, integration, events, start, end, figures["counts"], sla)
     findings = kpi.sla_findings(period, sla)

@@ -1,4 +1,4 @@
-"""The roll-up of delivery events (``delivery_messages``, ``delivery_days``, ``delivery_spans``), back-filled from the stored events.
+"""The roll-up of delivery events (``delivery_messages``, ``delivery_days``), back-filled from the stored events.
 
 Revision ID: 0013_delivery_rollup
 Revises: 0012_delivery
@@ -40,7 +40,6 @@ def upgrade() -> None:
         sa.Index("ix_delivery_messages_campaign", "campaign_id", "recipient_pseudonym", *FLAGS, "first_event_at",
                  "last_event_at", "submitted_s", "delivered_s"),
         sa.Index("ix_delivery_messages_esp", "integration_id", "esp_campaign"),
-        sa.Index("ix_delivery_messages_person", "integration_id", "recipient_pseudonym"),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -53,24 +52,11 @@ def upgrade() -> None:
         sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("integration_id", "day", name="pk_delivery_days"),
     )
-    op.create_table(
-        "delivery_spans",
-        sa.Column("integration_id", sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"),
-                  nullable=False),
-        sa.Column("name", sa.String(20), nullable=False),
-        sa.Column("lo", sa.Date, nullable=False),
-        sa.Column("hi", sa.Date, nullable=False),
-        sa.Column("need", sa.Date, nullable=False),
-        sa.Column("dur", sa.BigInteger, nullable=False),
-        sa.Column("n", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("integration_id", "name", "lo", "hi", "need", "dur", name="pk_delivery_spans"),
-    )
     from auditor.delivery.rollup import backfill
 
     backfill(op.get_bind())
 
 
 def downgrade() -> None:
-    op.drop_table("delivery_spans")
     op.drop_table("delivery_days")
     op.drop_table("delivery_messages")
