@@ -14,6 +14,7 @@ The temporary instance, its tokens and keys are deleted at the end.
 from __future__ import annotations
 
 import argparse
+import http.client
 import io
 import json
 import os
@@ -147,7 +148,7 @@ def server(demo: Demo) -> Iterator[str]:
                 with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
                     if r.status == 200:
                         break
-            except OSError:
+            except (OSError, http.client.HTTPException):  # not listening yet (even a TCP self-connect)
                 if time.monotonic() > deadline:
                     raise RuntimeError("auditor serve is not ready after 60 s") from None
                 time.sleep(0.2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
@@ -45,7 +46,9 @@ class ServerProcess:
                 with urllib.request.urlopen(self.base + "/readyz", timeout=2) as r:
                     if r.status == 200:
                         return self
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                # not listening yet; polling a free port before the server binds it can even connect
+                # the client to itself (TCP self-connect): it then reads its own request line back
                 time.sleep(0.1)
         raise RuntimeError(f"server not ready after {timeout}s; see {self.log}")
 

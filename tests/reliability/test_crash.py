@@ -6,6 +6,7 @@ never sent may be, and the whole ledger must verify.
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import threading
@@ -45,7 +46,7 @@ def _post(url: str, data: bytes, headers: dict[str, str]) -> int | None:
             return r.status
     except urllib.error.HTTPError as exc:
         return exc.code
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return None  # connection refused or reset: the server died under us
 
 
