@@ -20,7 +20,6 @@ import hashlib
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -158,28 +157,22 @@ class LocalWindow:
 
     def __init__(self, value: str) -> None:
         from limits import parse_many
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
 
-        self.items = [(item.amount, item.get_expiry(), str(item)) for item in parse_many(value)]
-        self._hits: dict[str, list[deque[float]]] = {}
-        self._lock = threading.Lock()
+        self.items = parse_many(value)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())  # expires idle keys by itself
+        self._lock = threading.Lock()  # test every item, then count in all: a refusal counts in none
 
     def hit(self, key: str) -> tuple[str, int] | None:
         """Count one request for ``key``; None when allowed, else (the limit, seconds to wait)."""
-        now = time.monotonic()
         with self._lock:
-            windows = self._hits.get(key)
-            if windows is None:
-                if len(self._hits) >= 10_000:  # keys of removed integrations: forget the idle ones
-                    self._hits = {k: w for k, w in self._hits.items() if any(q and q[-1] > now - e
-                                  for q, (_a, e, _t) in zip(w, self.items, strict=True))}
-                windows = self._hits[key] = [deque() for _ in self.items]
-            for q, (amount, expiry, text) in zip(windows, self.items, strict=True):
-                while q and q[0] <= now - expiry:
-                    q.popleft()
-                if len(q) >= amount:
-                    return text, max(1, int(q[0] + expiry - now) + 1)
-            for q in windows:
-                q.append(now)
+            for item in self.items:
+                if not self.limiter.test(item, key):
+                    reset = self.limiter.get_window_stats(item, key).reset_time
+                    return str(item), max(1, int(reset - time.time()) + 1)
+            for item in self.items:
+                self.limiter.hit(item, key)
         return None
 
 
