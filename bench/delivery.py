@@ -120,6 +120,55 @@ def _ingest(app, n: int) -> dict:
     return out
 
 
+def _history(days_list=(0, 30, 120), people: int = 200) -> dict:
+    """What one batch's roll-up costs as recipients' history grows: ``people`` recipients with one
+    message a day (processed, delivered: never opened) for N days, then batches of 1,000 events
+    (a new message each, opened and clicked for the first time: every person's previous opened
+    day is looked for, back through all N days). Seconds of ``rollup.record`` per batch, at each N,
+    each in a fresh SQLite database."""
+
+    from auditor import create_app
+    from auditor.db import transaction
+    from auditor.delivery.rollup import backfill, record
+    from auditor.integrations.models import DeliveryEvent
+    from auditor.integrations.services import _insert, create_integration
+    from auditor.migrations import upgrade
+
+    kinds = ("processed", "delivered", "opened", "clicked", "deferred")
+    now = datetime.now(UTC).replace(microsecond=0)
+    out = {}
+    for days in days_list:
+        app = create_app({"instance_path": tempfile.mkdtemp(prefix="bench-history-"), "log_level": "WARNING"})
+        upgrade(app.extensions["auditor"].engine)
+        sessions = app.extensions["auditor"].sessions
+        with transaction(sessions) as s:
+            iid = create_integration(s, name="history", provider="sendgrid", actor="bench")[0].id
+        table = DeliveryEvent.__table__
+        old = [{"integration_id": iid, "inbox_id": None, "provider_event_id": f"h{d}-{p}-{k}", "kind": kinds[k],
+                "provider_type": kinds[k], "recipient_pseudonym": f"q{p}", "recipient_sha256": "h",
+                "esp_campaign": f"old{d}", "campaign_id": None, "reason": None,
+                "event_at": now - timedelta(days=d, seconds=60 - k), "received_at": now}
+               for d in range(1, days + 1) for p in range(people) for k in range(2)]
+        with app.extensions["auditor"].engine.begin() as conn:
+            if old:
+                conn.execute(table.insert(), old)
+            backfill(conn)
+        took = []
+        for b in range(3):
+            rows = [{"integration_id": iid, "inbox_id": 1_000 + b, "provider_event_id": f"n{b}-{i}",
+                     "kind": kinds[i % 5], "provider_type": kinds[i % 5], "recipient_pseudonym": f"q{i // 5}",
+                     "recipient_sha256": "h", "esp_campaign": f"new{b}", "campaign_id": None, "reason": None,
+                     "event_at": now - timedelta(seconds=30 - i % 5), "received_at": now}
+                    for i in range(people * 5)]
+            with transaction(sessions) as s:
+                s.execute(_insert(s, table), rows)
+                t = time.perf_counter()
+                record(s, iid, 1_000 + b, [r["provider_event_id"] for r in rows])
+                took.append(time.perf_counter() - t)
+        out[f"{days}_days"] = {"first_batch_s": round(took[0], 4), "mean_s": round(sum(took) / len(took), 4)}
+    return out
+
+
 def _timed(fn) -> tuple[float, int, object]:
     tracemalloc.start()
     t = time.perf_counter()
@@ -193,6 +242,7 @@ def main() -> None:
                         "kpis_s": round(elapsed, 3), "raw_sql_s": round(base, 3), "ratio": round(elapsed / base, 2),
                         "peak_bytes": peak, "sent": doc["counts"]["sent"]}
     result["ingest"] = _ingest(app, 20_000 if args.quick else 100_000)
+    result["ingest_with_history"] = _history()
     print(json.dumps(result, indent=2))
 
 

@@ -63,6 +63,11 @@ delivery_messages = Table(
     Index("ix_delivery_messages_campaign", "campaign_id", "recipient_pseudonym", *FLAGS, "first_event_at",
           "last_event_at", "submitted_s", "delivered_s"),
     Index("ix_delivery_messages_esp", "integration_id", "esp_campaign"),
+    # a message's days and a person's days, in day order: the neighbouring flagged days and a
+    # message's first submission and delivery are found here by index (rollup.record)
+    Index("ix_delivery_messages_message", "integration_id", "recipient_pseudonym", "ref", "day", *MESSAGE_FLAGS,
+          "submitted_s", "delivered_s"),
+    Index("ix_delivery_messages_person", "integration_id", "recipient_pseudonym", "day", *PERSON_FLAGS),
     sqlite_with_rowid=False,
 )
 
@@ -76,4 +81,31 @@ delivery_days = Table(
     Column("first_event_at", TS, nullable=False),
     Column("last_event_at", TS, nullable=False),
     PrimaryKeyConstraint("integration_id", "day", name="pk_delivery_days"),
+)
+
+# The period totals, additive. A message (for MESSAGE_FLAGS) or a person (PERSON_FLAGS) with a flag
+# on ``day`` whose previous day with that flag was ``previous`` (NO_DAY: none) counts once in
+# every period with previous < from <= day <= to: a period's count is the sum of ``n`` over its
+# days with ``previous`` before its first day. Kept at ingestion by touching only the neighbouring
+# flagged days of what a batch changed (rollup.record).
+NO_DAY = date(1, 1, 1)
+delivery_firsts = Table(
+    "delivery_firsts", Base.metadata,
+    Column("integration_id", Integer, ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("flag", String(24), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("previous", Date, nullable=False),
+    Column("n", Integer, nullable=False),
+    PrimaryKeyConstraint("integration_id", "day", "flag", "previous", name="pk_delivery_firsts"),
+)
+
+# Submission-to-delivery time, additive: ``n`` messages first delivered on ``day`` took ``seconds``
+# (whole seconds) from their first submission, whenever that was.
+delivery_latency = Table(
+    "delivery_latency", Base.metadata,
+    Column("integration_id", Integer, ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("n", Integer, nullable=False),
+    PrimaryKeyConstraint("integration_id", "day", "seconds", name="pk_delivery_latency"),
 )

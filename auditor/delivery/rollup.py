@@ -16,7 +16,8 @@ adds to it the change of the figures of the (day, person) pairs it touched: thei
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,14 +27,19 @@ from auditor.delivery.models import (
     FLAGS,
     MESSAGE_FLAGS,
     MESSAGE_KEY,
+    NO_DAY,
     PERSON_FLAGS,
     delivery_days,
+    delivery_firsts,
+    delivery_latency,
     delivery_messages,
 )
 from checks import delivery as kpi
 
 R = delivery_messages
 D = delivery_days
+F = delivery_firsts
+L = delivery_latency
 CHUNK = 500
 LOCK = 1_700_017  # pg_advisory_xact_lock(LOCK, integration id): one batch's day figures at a time
 
@@ -77,8 +83,7 @@ def _rows(lite: bool, where: Any) -> sa.Select:
              "complaints": flag(kind == "complaint"), "unsubscribes": flag(kind.in_(kpi.UNSUBSCRIBE_KINDS)),
              "opened": flag(kind == "opened"), "clicked": flag(kind == "clicked"),
              "opened_by_machine": flag(sa.and_(kind == "opened", e.provider_type.in_(kpi.MACHINE_OPEN_TYPES)))}
-    keys = [e.integration_id, day_of(lite, e.event_at), e.recipient_pseudonym,
-            sa.func.coalesce(e.esp_campaign, sa.cast(e.campaign_id, sa.String), ""),
+    keys = [e.integration_id, day_of(lite, e.event_at), e.recipient_pseudonym, _ref(e),
             sa.func.coalesce(e.esp_campaign, ""), sa.func.coalesce(e.campaign_id, 0)]
     cols = [*(k.label(n) for k, n in zip(keys, MESSAGE_KEY, strict=True)),
             *(flags[n].label(n) for n in FLAGS),
@@ -131,11 +136,20 @@ def day_figures(where: Any) -> sa.Select:
             .select_from(ps.join(ms, sa.and_(ms.c.integration_id == ps.c.integration_id, ms.c.day == ps.c.day))))
 
 
+def _ref(e: Any) -> Any:
+    """The message of an event per integration: the ESP's message / campaign id, else Auditor's campaign id."""
+    return sa.func.coalesce(e.esp_campaign, sa.cast(e.campaign_id, sa.String), "")
+
+
 def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequence[str]) -> None:
     """Roll up the events this batch stored (``delivery_events.inbox_id`` = the batch's entry).
 
     Called in the transaction that inserted them; events that were already stored (a replay)
-    belong to their first entry and were rolled up then.
+    belong to their first entry and were rolled up then. The message rows of the (day, person)
+    pairs the batch touches are read before and after its upsert: what changed is added to the
+    day figures, and each flag newly set on a day is linked to the neighbouring days with that
+    flag (found by index) in the period totals; the batch's messages' first submission and
+    delivery are read before and after too (latency).
     """
     e = _events().c
     lite = _is_sqlite(conn)
@@ -147,19 +161,154 @@ def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequ
         keys = conn.execute(sa.select(day_of(lite, e.event_at), e.recipient_pseudonym).where(batch).distinct()).all()
         if not keys:
             continue
-        by_day: dict[Any, list[str]] = {}
+        by_day: dict[Any, set[str]] = {}
         for day, who in keys:
-            by_day.setdefault(day, []).append(who)
-        # one index range per day (a row-value IN would make SQLite scan the integration's rows)
-        touched = day_figures(sa.or_(*(sa.and_(R.c.integration_id == integration_id, R.c.day == day,
-                                               R.c.recipient_pseudonym.in_(whos)) for day, whos in by_day.items())))
-        before = {r.day: r for r in conn.execute(touched)}
+            by_day.setdefault(day, set()).add(who)
+        touched = _touched(R, integration_id, by_day)
+        messages = sa.select(e.recipient_pseudonym.label("who"), _ref(e).label("ref")).where(batch).distinct()
+        before, late_before = _flags(conn, touched), _latency(conn, integration_id, messages)
         conn.execute(_upsert(lite, batch))
-        changes = []
-        for r in conn.execute(touched).mappings():
-            old = before.get(r["day"])
-            changes.append({**r, **{n: r[n] - (getattr(old, n) if old is not None else 0) for n in FLAGS}})
-        _add_days(conn, lite, changes)
+        after, late_after = _flags(conn, touched), _latency(conn, integration_id, messages)
+        new, days = _changes(before, after)
+        _add_days(conn, lite, [{"integration_id": integration_id, "day": d, **f} for d, f in days.items()])
+        _add_firsts(conn, lite, integration_id, new)
+        _add_latency(conn, lite, integration_id, late_before, late_after)
+
+
+def _touched(t: Any, integration_id: int, by_day: Mapping[Any, Iterable[str]]) -> Any:
+    """The message rows of these (day, person) pairs: one index range per day (a row-value IN would
+    make SQLite scan the integration's rows)."""
+    return sa.or_(*(sa.and_(t.c.integration_id == integration_id, t.c.day == day,
+                            t.c.recipient_pseudonym.in_(sorted(whos))) for day, whos in by_day.items()))
+
+
+def _flags(conn: Any, where: Any) -> dict[tuple[Any, str, str], Any]:
+    """(day, person, message) -> its flags that day (OR over its rows) and first / last event time."""
+    c = R.c
+    q = (sa.select(c.day, c.recipient_pseudonym, c.ref, *(sa.func.max(c[n]).label(n) for n in FLAGS),
+                   sa.func.min(c.first_event_at).label("first_event_at"),
+                   sa.func.max(c.last_event_at).label("last_event_at"))
+         .where(where).group_by(c.day, c.recipient_pseudonym, c.ref))
+    return {(r["day"], r["recipient_pseudonym"], r["ref"]): r for r in conn.execute(q).mappings()}
+
+
+def _changes(before: Mapping[tuple, Any], after: Mapping[tuple, Any]
+             ) -> tuple[dict[str, set[tuple]], dict[Any, dict[str, Any]]]:
+    """The flags newly set on a day (per flag: (day, person, message) or (day, person)) and each
+    touched day's change of figures (messages and people newly counted, first / last event)."""
+    new: dict[str, set[tuple]] = {n: set() for n in FLAGS}
+    people_before: dict[tuple, set[str]] = {}
+    for (day, who, _ref), row in before.items():
+        people_before.setdefault((day, who), set()).update(n for n in PERSON_FLAGS if row[n])
+    days: dict[Any, dict[str, Any]] = {}
+    for key, row in after.items():
+        day, who, _ref = key
+        fig = days.setdefault(day, {**dict.fromkeys(FLAGS, 0), "first_event_at": row["first_event_at"],
+                                    "last_event_at": row["last_event_at"]})
+        fig["first_event_at"] = min(fig["first_event_at"], row["first_event_at"])
+        fig["last_event_at"] = max(fig["last_event_at"], row["last_event_at"])
+        old = before.get(key)
+        for n in MESSAGE_FLAGS:
+            if row[n] and not (old is not None and old[n]):
+                new[n].add(key)
+        had = people_before.get((day, who), set())
+        for n in PERSON_FLAGS:
+            if row[n] and n not in had:
+                new[n].add((day, who))
+    for n, items in new.items():
+        for item in items:
+            days[item[0]][n] += 1
+    return new, days
+
+
+def _neighbours(conn: Any, integration_id: int, flag: str, items: set[tuple]) -> dict[tuple, tuple[Any, Any]]:
+    """For each newly flagged (day, person[, message]): the previous and the next day with ``flag``
+    of the same message (or person), by index; None where there is none."""
+    x, y = R.alias("x"), R.alias("y")
+    per_message = flag in MESSAGE_FLAGS
+    same = [y.c.integration_id == integration_id, y.c.recipient_pseudonym == x.c.recipient_pseudonym,
+            y.c[flag] == 1]
+    if per_message:
+        same.append(y.c.ref == x.c.ref)
+    prev = sa.select(sa.func.max(y.c.day)).where(*same, y.c.day < x.c.day).scalar_subquery()
+    nxt = sa.select(sa.func.min(y.c.day)).where(*same, y.c.day > x.c.day).scalar_subquery()
+    by_day: dict[Any, set[str]] = {}
+    for item in items:
+        by_day.setdefault(item[0], set()).add(item[1])
+    keys = [x.c.day, x.c.recipient_pseudonym, *([x.c.ref] if per_message else [])]
+    q = sa.select(*keys, prev, nxt).where(_touched(x, integration_id, by_day), x.c[flag] == 1).distinct()
+    return {tuple(r[:-2]): (r[-2], r[-1]) for r in conn.execute(q) if tuple(r[:-2]) in items}
+
+
+def _links(found: Mapping[tuple, tuple[Any, Any]]) -> Counter:
+    """The change of (day, previous flagged day) counts when these flagged days join their
+    message's (or person's) chain; ``found``: new (day, key...) -> (previous, next) after joining."""
+    delta: Counter = Counter()
+    new = {}
+    for item, (prev, nxt) in found.items():
+        new[(item[1:], item[0])] = (prev, nxt)
+    for (key, day), (prev, nxt) in new.items():
+        delta[(day, prev or NO_DAY)] += 1
+        if nxt is not None and (key, nxt) not in new:
+            delta[(nxt, day)] += 1
+            start = prev  # the old day (or none) before this run of new days
+            while start is not None and (key, start) in new:
+                start = new[(key, start)][0]
+            delta[(nxt, start or NO_DAY)] -= 1
+    return delta
+
+
+def _add_firsts(conn: Any, lite: bool, integration_id: int, new: Mapping[str, set[tuple]]) -> None:
+    rows = []
+    for flag, items in new.items():
+        if items:
+            for (day, previous), n in _links(_neighbours(conn, integration_id, flag, items)).items():
+                if n:
+                    rows.append({"integration_id": integration_id, "flag": flag, "day": day, "previous": previous,
+                                 "n": n})
+    if rows:
+        ins = (sqlite.insert if lite else postgresql.insert)(F)
+        conn.execute(ins.on_conflict_do_update(index_elements=["integration_id", "day", "flag", "previous"],
+                                               set_={"n": F.c.n + ins.excluded.n}), rows)
+
+
+def latency_of(where: Any, keys: Sequence[Any], t: Any = R) -> sa.Select:
+    """Per message (``keys``) of the rows of ``t`` ``where`` selects: the day of its first delivery
+    and whole seconds from its first submission to it (NULL when either is missing or out of order)."""
+    c = t.c
+    s, d = sa.func.min(c.submitted_s), sa.func.min(c.delivered_s)
+    return (sa.select(*keys, sa.func.min(sa.case((c.delivered == 1, c.day))).label("day"),
+                      sa.case((d >= s, sa.func.round(d - s))).label("seconds"))
+            .where(where).group_by(*keys))
+
+
+def _latency(conn: Any, integration_id: int, messages: sa.Select) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """(person, message) -> (first delivery day, seconds) of the batch's messages, over all their days."""
+    k = messages.subquery("k")
+    c = R.c
+    q = latency_of(sa.and_(c.integration_id == integration_id, c.recipient_pseudonym == k.c.who,
+                            c.ref == k.c.ref), [c.recipient_pseudonym, c.ref]).select_from(
+        k.join(R, sa.and_(c.recipient_pseudonym == k.c.who, c.ref == k.c.ref)))
+    return {(r[0], r[1]): (r.day, r.seconds) for r in conn.execute(q)}
+
+
+def _add_latency(conn: Any, lite: bool, integration_id: int, before: Mapping[tuple, tuple],
+                 after: Mapping[tuple, tuple]) -> None:
+    delta: Counter = Counter()
+    for key, now in after.items():
+        was = before.get(key)
+        if was == now:
+            continue
+        if was is not None and was[0] is not None and was[1] is not None:
+            delta[was] -= 1
+        if now[0] is not None and now[1] is not None:
+            delta[now] += 1
+    rows = [{"integration_id": integration_id, "day": day, "seconds": secs, "n": n}
+            for (day, secs), n in delta.items() if n]
+    if rows:
+        ins = (sqlite.insert if lite else postgresql.insert)(L)
+        conn.execute(ins.on_conflict_do_update(index_elements=["integration_id", "day", "seconds"],
+                                               set_={"n": L.c.n + ins.excluded.n}), rows)
 
 
 def _add_days(conn: Any, lite: bool, changes: list[dict[str, Any]]) -> None:
@@ -172,10 +321,37 @@ def _add_days(conn: Any, lite: bool, changes: list[dict[str, Any]]) -> None:
     conn.execute(ins.on_conflict_do_update(index_elements=["integration_id", "day"], set_=merged), changes)
 
 
-def backfill(conn: Any, where: Any = None) -> None:
+def backfill(conn: Any, where: Any = None, totals: bool = True) -> None:
     """Roll up every stored event (the migration), or those ``where`` selects, in one statement;
-    then rebuild the day figures from the message rows (a second)."""
+    then rebuild the day figures (and, with ``totals``, the period totals and latency) from the
+    message rows."""
     conn.execute(_upsert(_is_sqlite(conn), sa.true() if where is None else where))
     conn.execute(sa.delete(D))
     rows = day_figures(sa.true())
     conn.execute(D.insert().from_select([c.name for c in rows.selected_columns], rows))
+    if totals:
+        rebuild_totals(conn)
+
+
+def rebuild_totals(conn: Any) -> None:
+    """The period totals and the latency histogram from the message rows (window functions: each
+    flagged day with the previous day of the same message or person with that flag)."""
+    c = R.c
+    conn.execute(sa.delete(F))
+    conn.execute(sa.delete(L))
+    for flag in FLAGS:
+        keys = [c.integration_id, c.recipient_pseudonym, *([c.ref] if flag in MESSAGE_FLAGS else [])]
+        days = sa.select(*keys, c.day).where(c[flag] == 1).distinct().subquery("f")
+        fk = [days.c[k.name] for k in keys]
+        prev = sa.func.lag(days.c.day).over(partition_by=fk, order_by=days.c.day)
+        chain = sa.select(days.c.integration_id, days.c.day, prev.label("previous")).subquery("w")
+        previous = sa.func.coalesce(chain.c.previous, sa.literal(NO_DAY, sa.Date))
+        counted = (sa.select(chain.c.integration_id, sa.literal(flag, sa.String).label("flag"), chain.c.day,
+                             previous.label("previous"), sa.func.count().label("n"))
+                   .group_by(chain.c.integration_id, chain.c.day, previous))
+        conn.execute(F.insert().from_select(["integration_id", "flag", "day", "previous", "n"], counted))
+    m = latency_of(sa.true(), [c.integration_id, c.recipient_pseudonym, c.ref]).subquery("m")
+    hist = (sa.select(m.c.integration_id, m.c.day, m.c.seconds, sa.func.count().label("n"))
+            .where(m.c.day.is_not(None), m.c.seconds.is_not(None))
+            .group_by(m.c.integration_id, m.c.day, m.c.seconds))
+    conn.execute(L.insert().from_select(["integration_id", "day", "seconds", "n"], hist))

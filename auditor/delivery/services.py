@@ -23,8 +23,11 @@ from auditor.delivery.models import (
     MESSAGE_FLAGS,
     PERSON_FLAGS,
     delivery_days,
+    delivery_firsts,
+    delivery_latency,
     delivery_messages,
 )
+from auditor.delivery.rollup import latency_of
 from auditor.integrations.models import DeliveryEvent, Integration
 from checks import delivery as kpi
 from consent_ledger.schema import events as ledger_events
@@ -32,6 +35,8 @@ from consent_ledger.schema import events as ledger_events
 E = DeliveryEvent.__table__
 R = delivery_messages
 D = delivery_days  # per integration and day, kept at ingestion
+F = delivery_firsts  # the period totals, additive (rollup.py)
+L = delivery_latency  # submission-to-delivery seconds per day of first delivery
 
 
 class DeliveryError(LookupError):
@@ -54,42 +59,48 @@ def _grouped(where: Any, keys: list[Any], flags: tuple[str, ...], times: bool = 
     return sa.select(*keys, *cols).where(where).group_by(*keys)
 
 
-def _figures_rows(session: Session, where: Any, per_campaign: bool) -> dict[str, Any]:
+def _figures_rows(session: Session, where: Any, per_campaign: bool, latency: Any = None) -> dict[str, Any]:
     """A scope's counts and nearest-rank p50 / p95 of submission-to-delivery seconds.
 
-    Messages (person, and per integration or domain the ESP id) are summed in one pass grouped
-    by their whole seconds from first submission to first delivery (the histogram of the
-    percentiles); per integration or domain, people are counted in a second GROUP BY per person.
+    Per campaign, messages (people) are summed in one pass grouped by their whole seconds from
+    first submission to first delivery (the histogram of the percentiles). Per sending domain,
+    messages (person + ESP id) and people are counted in two GROUP BYs; the histogram is
+    ``latency``'s (seconds, messages) rows, if given.
     """
     who = R.c.recipient_pseudonym
-    keys = [who] if per_campaign else [who, R.c.ref]
-    s, d = sa.func.min(R.c.submitted_s), sa.func.min(R.c.delivered_s)
-    dur = sa.case((d >= s, sa.func.round(d - s))).label("dur")
-    flags = FLAGS if per_campaign else MESSAGE_FLAGS
-    m = _grouped(where, [*keys, dur], flags, per_campaign).group_by(None).group_by(*keys).subquery("m")
-    cols = [sa.func.sum(m.c[n]).label(n) for n in flags]
-    if per_campaign:
-        cols += [sa.func.min(m.c.first_event_at).label("first_event_at"),
-                 sa.func.max(m.c.last_event_at).label("last_event_at")]
-    out: dict[str, Any] = {n: 0 for n in (*FLAGS, "first_event_at", "last_event_at")}
+    out: dict[str, Any] = {n: 0 for n in FLAGS}
     out["first_event_at"] = out["last_event_at"] = None
     histogram = []
-    for row in session.execute(sa.select(m.c.dur, sa.func.count().label("n"), *cols).group_by(m.c.dur)).mappings():
-        for n in flags:
-            out[n] += int(row[n] or 0)
-        if per_campaign:
+    if per_campaign:
+        s, d = sa.func.min(R.c.submitted_s), sa.func.min(R.c.delivered_s)
+        dur = sa.case((d >= s, sa.func.round(d - s))).label("dur")
+        m = _grouped(where, [who, dur], FLAGS).group_by(None).group_by(who).subquery("m")
+        for row in session.execute(sa.select(m.c.dur, sa.func.count().label("n"), *_sums(m, FLAGS),
+                                             sa.func.min(m.c.first_event_at).label("first_event_at"),
+                                             sa.func.max(m.c.last_event_at).label("last_event_at"))
+                                   .group_by(m.c.dur)).mappings():
+            for n in FLAGS:
+                out[n] += int(row[n] or 0)
             _span(out, row)
-        if row["dur"] is not None:
-            histogram.append((float(row["dur"]), int(row["n"])))
-    if not per_campaign:
+            if row["dur"] is not None:
+                histogram.append((float(row["dur"]), int(row["n"])))
+    else:
+        m = _grouped(where, [who, R.c.ref], MESSAGE_FLAGS, False).subquery("m")
+        row = session.execute(sa.select(*_sums(m, MESSAGE_FLAGS))).mappings().one()
+        out.update({n: int(row[n] or 0) for n in MESSAGE_FLAGS})
         p = _grouped(where, [who], PERSON_FLAGS).subquery("p")
-        row = session.execute(sa.select(*(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
-                                         sa.func.min(p.c.first_event_at).label("first_event_at"),
+        row = session.execute(sa.select(*_sums(p, PERSON_FLAGS), sa.func.min(p.c.first_event_at).label("first_event_at"),
                                          sa.func.max(p.c.last_event_at).label("last_event_at"))).mappings().one()
         out.update({n: int(row[n] or 0) for n in PERSON_FLAGS})
         _span(out, row)
+        if latency is not None:
+            histogram = [(float(secs), int(n)) for secs, n in session.execute(latency)]
     out.update(_percentiles(sorted(histogram)))
     return out
+
+
+def _sums(sub: Any, names: tuple[str, ...]) -> list[Any]:
+    return [sa.func.sum(sub.c[n]).label(n) for n in names]
 
 
 def _span(out: dict[str, Any], row: Mapping[str, Any]) -> None:
@@ -245,14 +256,45 @@ def campaign_kpis(session: Session, campaign_id: int, grace_minutes: int = 0) ->
             "findings": [f.to_dict() for f in findings]}
 
 
-def _period_figures(session: Session, rows: Any, days_of: Any = None) -> dict[str, Any]:
-    """A period's figures (messages: person + ESP id) with its percentiles, and the per-day list
-    (``days_of``: the kept day figures to read it from, else computed from ``rows``)."""
-    total = _figures_rows(session, rows, False)
-    found = (session.execute(sa.select(D).where(days_of).order_by(D.c.day)).mappings() if days_of is not None
-             else _day_rows(session, rows))
-    days = [{"day": _day_text(r["day"]), **_figures(r)} for r in found]
-    return {**_figures(total), "delivery_seconds": _seconds(total), "days": days}
+def _days(rows: Any) -> list[dict[str, Any]]:
+    return [{"day": _day_text(r["day"]), **_figures(r)} for r in rows]
+
+
+def _kept_figures(session: Session, integration_id: int, start: date, end: date) -> dict[str, Any]:
+    """An integration's period figures from what ingestion keeps: the totals summed from the
+    flagged days whose previous day with the flag is before the period (``delivery_firsts``), the
+    percentiles from the latency histogram, the days from ``delivery_days``; a few thousand rows
+    whatever the number of events."""
+    days = list(session.execute(sa.select(D).where(D.c.integration_id == integration_id, D.c.day >= start,
+                                                   D.c.day <= end).order_by(D.c.day)).mappings())
+    out: dict[str, Any] = {n: 0 for n in FLAGS}
+    out["first_event_at"] = out["last_event_at"] = None
+    for flag, n in session.execute(sa.select(F.c.flag, sa.func.sum(F.c.n)).where(
+            F.c.integration_id == integration_id, F.c.day >= start, F.c.day <= end, F.c.previous < start)
+            .group_by(F.c.flag)):
+        out[flag] = int(n)
+    for r in days:
+        _span(out, r)
+    histogram = session.execute(sa.select(L.c.seconds, sa.func.sum(L.c.n)).where(
+        L.c.integration_id == integration_id, L.c.day >= start, L.c.day <= end, L.c.n != 0)
+        .group_by(L.c.seconds).order_by(L.c.seconds))
+    out.update(_percentiles([(float(secs), int(n)) for secs, n in histogram]))
+    return {**_figures(out), "delivery_seconds": _seconds(out), "days": _days(days)}
+
+
+def _domain_latency(linked: Linked, start: date, end: date) -> sa.Select:
+    """(seconds, messages) of the domain's messages first delivered in the period, timed from their
+    first submission (also before the period): the messages delivered in it, then all their days."""
+    c, r2 = R.c, R.alias("r2")
+    msgs = (sa.select(c.integration_id, c.recipient_pseudonym, c.ref)
+            .where(linked(R), c.day >= start, c.day <= end, c.delivered == 1).distinct().subquery("k"))
+    keys = [msgs.c.integration_id, msgs.c.recipient_pseudonym, msgs.c.ref]
+    per = latency_of(sa.and_(linked(r2), r2.c.day <= end), keys, r2).select_from(msgs.join(r2, sa.and_(
+        r2.c.integration_id == msgs.c.integration_id, r2.c.recipient_pseudonym == msgs.c.recipient_pseudonym,
+        r2.c.ref == msgs.c.ref))).subquery("per")
+    return (sa.select(per.c.seconds, sa.func.count()).where(per.c.day >= start, per.c.day <= end,
+                                                            per.c.seconds.is_not(None))
+            .group_by(per.c.seconds))
 
 
 def integration_kpis(session: Session, name: str, start: date, end: date, policy: Any | None = None
@@ -262,8 +304,7 @@ def integration_kpis(session: Session, name: str, start: date, end: date, policy
     if integration is None:
         raise DeliveryError(f"no integration named {name!r}")
     rows, events = _in_period(lambda t: t.c.integration_id == integration.id, start, end)
-    figures = _period_figures(session, rows, sa.and_(D.c.integration_id == integration.id,
-                                                             D.c.day >= start, D.c.day <= end))
+    figures = _kept_figures(session, integration.id, start, end)
     sla = (policy.sla.get(name) if policy is not None else None)
     period = _period(session, integration, events, start, end, figures["counts"], sla)
     findings = kpi.sla_findings(period, sla)
@@ -281,7 +322,8 @@ def domain_kpis(session: Session, domain: str, start: date, end: date, policy: A
     if linked is None:
         raise DeliveryError(f"no email campaign sends from {domain!r}")
     rows, events = _in_period(linked, start, end)
-    figures = _period_figures(session, rows)
+    total = _figures_rows(session, rows, False, _domain_latency(linked, start, end))
+    figures = {**_figures(total), "delivery_seconds": _seconds(total), "days": _days(_day_rows(session, rows))}
     findings = after_withdrawal(session, rows, events, _grace(policy))
     return {"domain": domain, "from": start.isoformat(), "to": end.isoformat(), **figures,
             "findings": [f.to_dict() for f in findings]}
