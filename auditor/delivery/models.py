@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +18,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    and_,
+    case,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +45,16 @@ FLAGS = ("sent", "delivered", "bounced_hard", "bounced_soft", "deferred", "dropp
          "unsubscribes", "opened", "clicked", "opened_by_machine")
 PERSON_FLAGS = ("complaints", "unsubscribes", "opened", "clicked", "opened_by_machine")  # counted as people
 MESSAGE_FLAGS = tuple(n for n in FLAGS if n not in PERSON_FLAGS)
+
+
+def message_count(sub: Any, name: str) -> Any:
+    """How many messages of ``sub`` (one row per message, its flags OR-ed) count for ``name``. A soft
+    bounce counts only while the message is not delivered: a temporary failure the provider retried
+    successfully is a delivery, not a bounce (nor a breach of an SLA's bounce rate)."""
+    col = sub.c[name]
+    if name == "bounced_soft":
+        col = case((and_(sub.c.bounced_soft == 1, sub.c.delivered == 0), 1), else_=0)
+    return func.sum(col).label(name)
 TS = DateTime(timezone=True)
 MESSAGE_KEY = ("integration_id", "day", "recipient_pseudonym", "ref", "esp_campaign", "campaign_id")
 

@@ -33,6 +33,7 @@ from auditor.delivery.models import (
     delivery_firsts,
     delivery_latency,
     delivery_messages,
+    message_count,
 )
 from checks import delivery as kpi
 
@@ -125,7 +126,7 @@ def day_figures(where: Any) -> sa.Select:
                    sa.func.min(c.first_event_at).label("first_event_at"),
                    sa.func.max(c.last_event_at).label("last_event_at")).where(where)
          .group_by(*day_keys, c.recipient_pseudonym).subquery("p"))
-    ms = (sa.select(m.c.integration_id, m.c.day, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS))
+    ms = (sa.select(m.c.integration_id, m.c.day, *(message_count(m, n) for n in MESSAGE_FLAGS))
           .group_by(m.c.integration_id, m.c.day).subquery("ms"))
     ps = (sa.select(p.c.integration_id, p.c.day, *(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
                     sa.func.min(p.c.first_event_at).label("first_event_at"),
@@ -134,6 +135,29 @@ def day_figures(where: Any) -> sa.Select:
     return (sa.select(ps.c.integration_id, ps.c.day, *(ms.c[n] for n in MESSAGE_FLAGS),
                       *(ps.c[n] for n in PERSON_FLAGS), ps.c.first_event_at, ps.c.last_event_at)
             .select_from(ps.join(ms, sa.and_(ms.c.integration_id == ps.c.integration_id, ms.c.day == ps.c.day))))
+
+
+# The flags whose period totals are kept: a message's soft bounce counts only while it is not
+# delivered, so the totals keep "soft bounce or delivered" (soft = that - delivered).
+SOFT_OR_DELIVERED = "soft_or_delivered"
+TOTALS = (*(n for n in MESSAGE_FLAGS if n != "bounced_soft"), SOFT_OR_DELIVERED, *PERSON_FLAGS)
+
+
+def flagged(t: Any, flag: str) -> Any:
+    """The rows of ``t`` with ``flag`` (of TOTALS)."""
+    if flag == SOFT_OR_DELIVERED:
+        return sa.or_(t.c.bounced_soft == 1, t.c.delivered == 1)
+    return t.c[flag] == 1
+
+
+def _has(row: Mapping[str, Any], flag: str) -> bool:
+    if flag == SOFT_OR_DELIVERED:
+        return bool(row["bounced_soft"] or row["delivered"])
+    return bool(row[flag])
+
+
+def _soft(row: Mapping[str, Any] | None) -> int:
+    return int(row is not None and bool(row["bounced_soft"]) and not row["delivered"])
 
 
 def _ref(e: Any) -> Any:
@@ -194,9 +218,10 @@ def _flags(conn: Any, where: Any) -> dict[tuple[Any, str, str], Any]:
 
 def _changes(before: Mapping[tuple, Any], after: Mapping[tuple, Any]
              ) -> tuple[dict[str, set[tuple]], dict[Any, dict[str, Any]]]:
-    """The flags newly set on a day (per flag: (day, person, message) or (day, person)) and each
-    touched day's change of figures (messages and people newly counted, first / last event)."""
-    new: dict[str, set[tuple]] = {n: set() for n in FLAGS}
+    """The flags (TOTALS) newly set on a day (per flag: (day, person, message) or (day, person)) and
+    each touched day's change of figures (messages and people newly counted, soft bounces resolved
+    by a delivery, first / last event)."""
+    new: dict[str, set[tuple]] = {n: set() for n in TOTALS}
     people_before: dict[tuple, set[str]] = {}
     for (day, who, _ref), row in before.items():
         people_before.setdefault((day, who), set()).update(n for n in PERSON_FLAGS if row[n])
@@ -208,16 +233,17 @@ def _changes(before: Mapping[tuple, Any], after: Mapping[tuple, Any]
         fig["first_event_at"] = min(fig["first_event_at"], row["first_event_at"])
         fig["last_event_at"] = max(fig["last_event_at"], row["last_event_at"])
         old = before.get(key)
-        for n in MESSAGE_FLAGS:
-            if row[n] and not (old is not None and old[n]):
+        fig["bounced_soft"] += _soft(row) - _soft(old)
+        for n in TOTALS:
+            if n in PERSON_FLAGS:
+                if row[n] and n not in people_before.get((day, who), set()):
+                    new[n].add((day, who))
+            elif _has(row, n) and not (old is not None and _has(old, n)):
                 new[n].add(key)
-        had = people_before.get((day, who), set())
-        for n in PERSON_FLAGS:
-            if row[n] and n not in had:
-                new[n].add((day, who))
     for n, items in new.items():
-        for item in items:
-            days[item[0]][n] += 1
+        if n in FLAGS:
+            for item in items:
+                days[item[0]][n] += 1
     return new, days
 
 
@@ -225,9 +251,9 @@ def _neighbours(conn: Any, integration_id: int, flag: str, items: set[tuple]) ->
     """For each newly flagged (day, person[, message]): the previous and the next day with ``flag``
     of the same message (or person), by index; None where there is none."""
     x, y = R.alias("x"), R.alias("y")
-    per_message = flag in MESSAGE_FLAGS
+    per_message = flag not in PERSON_FLAGS
     same = [y.c.integration_id == integration_id, y.c.recipient_pseudonym == x.c.recipient_pseudonym,
-            y.c[flag] == 1]
+            flagged(y, flag)]
     if per_message:
         same.append(y.c.ref == x.c.ref)
     prev = sa.select(sa.func.max(y.c.day)).where(*same, y.c.day < x.c.day).scalar_subquery()
@@ -236,7 +262,7 @@ def _neighbours(conn: Any, integration_id: int, flag: str, items: set[tuple]) ->
     for item in items:
         by_day.setdefault(item[0], set()).add(item[1])
     keys = [x.c.day, x.c.recipient_pseudonym, *([x.c.ref] if per_message else [])]
-    q = sa.select(*keys, prev, nxt).where(_touched(x, integration_id, by_day), x.c[flag] == 1).distinct()
+    q = sa.select(*keys, prev, nxt).where(_touched(x, integration_id, by_day), flagged(x, flag)).distinct()
     return {tuple(r[:-2]): (r[-2], r[-1]) for r in conn.execute(q) if tuple(r[:-2]) in items}
 
 
@@ -326,22 +352,24 @@ def backfill(conn: Any, where: Any = None, totals: bool = True) -> None:
     then rebuild the day figures (and, with ``totals``, the period totals and latency) from the
     message rows."""
     conn.execute(_upsert(_is_sqlite(conn), sa.true() if where is None else where))
+    rebuild(conn, totals)
+
+
+def rebuild(conn: Any, totals: bool = True) -> None:
+    """The day figures and (``totals``) the period totals and the latency histogram from the message
+    rows (window functions: each flagged day with the previous day of the same message or person
+    with that flag)."""
     conn.execute(sa.delete(D))
     rows = day_figures(sa.true())
     conn.execute(D.insert().from_select([c.name for c in rows.selected_columns], rows))
-    if totals:
-        rebuild_totals(conn)
-
-
-def rebuild_totals(conn: Any) -> None:
-    """The period totals and the latency histogram from the message rows (window functions: each
-    flagged day with the previous day of the same message or person with that flag)."""
+    if not totals:
+        return
     c = R.c
     conn.execute(sa.delete(F))
     conn.execute(sa.delete(L))
-    for flag in FLAGS:
-        keys = [c.integration_id, c.recipient_pseudonym, *([c.ref] if flag in MESSAGE_FLAGS else [])]
-        days = sa.select(*keys, c.day).where(c[flag] == 1).distinct().subquery("f")
+    for flag in TOTALS:
+        keys = [c.integration_id, c.recipient_pseudonym, *([c.ref] if flag not in PERSON_FLAGS else [])]
+        days = sa.select(*keys, c.day).where(flagged(R, flag)).distinct().subquery("f")
         fk = [days.c[k.name] for k in keys]
         prev = sa.func.lag(days.c.day).over(partition_by=fk, order_by=days.c.day)
         chain = sa.select(days.c.integration_id, days.c.day, prev.label("previous")).subquery("w")

@@ -26,8 +26,9 @@ from auditor.delivery.models import (
     delivery_firsts,
     delivery_latency,
     delivery_messages,
+    message_count,
 )
-from auditor.delivery.rollup import latency_of
+from auditor.delivery.rollup import SOFT_OR_DELIVERED, latency_of
 from auditor.integrations.models import DeliveryEvent, Integration
 from checks import delivery as kpi
 from consent_ledger.schema import events as ledger_events
@@ -100,7 +101,7 @@ def _figures_rows(session: Session, where: Any, per_campaign: bool, latency: Any
 
 
 def _sums(sub: Any, names: tuple[str, ...]) -> list[Any]:
-    return [sa.func.sum(sub.c[n]).label(n) for n in names]
+    return [message_count(sub, n) for n in names]
 
 
 def _span(out: dict[str, Any], row: Mapping[str, Any]) -> None:
@@ -133,7 +134,7 @@ def _day_rows(session: Session, where: Any) -> list[Any]:
     m = _grouped(where, [day.label("day"), who, R.c.ref], MESSAGE_FLAGS, False).subquery("m")
     p = _grouped(where, [day.label("day"), who], PERSON_FLAGS).subquery("p")
     msgs = {r["day"]: r for r in session.execute(
-        sa.select(m.c.day, *(sa.func.sum(m.c[n]).label(n) for n in MESSAGE_FLAGS)).group_by(m.c.day)).mappings()}
+        sa.select(m.c.day, *_sums(m, MESSAGE_FLAGS)).group_by(m.c.day)).mappings()}
     people = session.execute(
         sa.select(p.c.day, *(sa.func.sum(p.c[n]).label(n) for n in PERSON_FLAGS),
                   sa.func.min(p.c.first_event_at).label("first_event_at"),
@@ -273,6 +274,7 @@ def _kept_figures(session: Session, integration_id: int, start: date, end: date)
             F.c.integration_id == integration_id, F.c.day >= start, F.c.day <= end, F.c.previous < start)
             .group_by(F.c.flag)):
         out[flag] = int(n)
+    out["bounced_soft"] = out.pop(SOFT_OR_DELIVERED, 0) - out["delivered"]  # soft bounces not delivered
     for r in days:
         _span(out, r)
     histogram = session.execute(sa.select(L.c.seconds, sa.func.sum(L.c.n)).where(

@@ -4,7 +4,8 @@ person indexes that keep them, built from the message roll-up.
 Revision ID: 0014_delivery_totals
 Revises: 0013_delivery_rollup
 
-The rebuild is the statement set the back-fill uses (auditor/delivery/rollup.py).
+The rebuild is the statement set the back-fill uses (auditor/delivery/rollup.py); it rebuilds the
+day figures too, since a soft bounce followed by a delivery no longer counts as a bounce.
 """
 
 import sqlalchemy as sa
@@ -44,9 +45,9 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("integration_id", "day", "seconds", name="pk_delivery_latency"),
     )
-    from auditor.delivery.rollup import rebuild_totals
+    from auditor.delivery.rollup import rebuild
 
-    rebuild_totals(op.get_bind())
+    rebuild(op.get_bind())  # the day figures too: a soft bounce now counts only while not delivered
 
 
 def downgrade() -> None:

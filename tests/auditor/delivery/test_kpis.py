@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, time, timedelta
 
 from tests.auditor.delivery.conftest import sg
 
@@ -90,3 +91,32 @@ def test_mailchimp_events_link_by_the_documents_esp_campaign_ref(stream_sqlite):
     # the first campaign is not credited with it
     d1 = stream_sqlite.get(f"/api/v1/campaigns/{h.campaign_id}/delivery").json
     assert d1["counts"]["unsubscribes"] == 1
+
+
+def test_a_soft_bounce_the_provider_retried_into_a_delivery_is_not_a_bounce(stream):
+    """Petr's message soft-bounced ("blocked", 4.x) at 23:59:30 and was delivered on the retry after
+    midnight; the delivery arrives first. Over both days it is a delivery, not a bounce (the SLA's
+    bounce rate must not breach on it); each day alone still shows what happened that day."""
+    h, cid = stream.hooks, stream.hooks.campaign_id
+    night = datetime.combine(stream.base.date() - timedelta(days=3), time(23, 59, 30), UTC)
+    retry = [sg("petr@example.org", "delivered", night + timedelta(seconds=90), "p-del", "m-petr", cid),
+             sg("petr@example.org", "processed", night - timedelta(seconds=20), "p-proc", "m-petr", cid)]
+    soft = [sg("petr@example.org", "bounce", night, "p-soft", "m-petr", cid, type="blocked", status="4.0.0",
+               reason="421 4.7.0 Try again later")]
+    for batch in (retry, soft):
+        assert h.post("sendgrid", json.dumps(batch).encode()).status_code == 200
+    d = stream.get(f"/api/v1/campaigns/{cid}/delivery").json
+    assert d["counts"] == {**CAMPAIGN_COUNTS, "sent": 7, "delivered": 4}  # dina's unresolved soft bounce only
+    first, second = night.date().isoformat(), (night.date() + timedelta(days=1)).isoformat()
+    k = stream.get(f"/api/v1/integrations/sg/kpis?from={first}&to={second}").json
+    assert k["counts"]["bounced_soft"] == 0 and k["counts"]["delivered"] == 1 and k["rates"]["bounce"] == 0.0
+    assert "SLA-BOUNCE-RATE" not in {f["rule_id"] for f in k["findings"]}
+    assert k["delivery_seconds"] == {"p50": 110.0, "p95": 110.0}  # processed 23:59:10 -> delivered 00:01:00
+    assert [(x["day"], x["counts"]["bounced_soft"], x["counts"]["delivered"]) for x in k["days"]] == [
+        (first, 1, 0), (second, 0, 1)]
+    # the second day alone: the delivery, timed from the submission the day before
+    k = stream.get(f"/api/v1/integrations/sg/kpis?from={second}&to={second}").json
+    assert k["counts"]["bounced_soft"] == 0 and k["delivery_seconds"]["p50"] == 110.0
+    # the first day alone: a soft bounce, not delivered that day
+    k = stream.get(f"/api/v1/integrations/sg/kpis?from={first}&to={first}").json
+    assert k["counts"]["bounced_soft"] == 1 and k["counts"]["delivered"] == 0 and k["rates"]["bounce"] == 1.0

@@ -65,7 +65,9 @@ def reference(session: Any, where: Any, per_campaign: bool, by_day: bool = False
     pkeys = [m.c.day, m.c.who] if by_day else [m.c.who]
     msg_flags = ("sent", "delivered", "bounced_hard", "bounced_soft", "deferred", "dropped")
     person_flags = ("complaints", "unsubscribes", "opened", "clicked", "machine")
-    p = sa.select(*pkeys, *(sa.func.sum(m.c[n]).label(n) for n in msg_flags),
+    # a soft bounce counts only while the message is not delivered (retried successfully)
+    soft = sa.case((sa.and_(m.c.bounced_soft == 1, m.c.delivered == 0), 1), else_=0)
+    p = sa.select(*pkeys, *(sa.func.sum(soft if n == "bounced_soft" else m.c[n]).label(n) for n in msg_flags),
                   *(sa.func.max(m.c[n]).label(n) for n in person_flags),
                   sa.func.min(m.c.first).label("first"), sa.func.max(m.c.last).label("last")).group_by(*pkeys).subquery()
     cols = [*(sa.func.sum(p.c[n]).label(n) for n in (*msg_flags, *person_flags)),
