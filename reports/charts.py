@@ -129,10 +129,11 @@ def line_chart(series: Sequence[tuple[str, float | None]], *, limit: float | Non
     plot_h = height - bottom - top_pad
     step = (width - left - right) / max(1, len(series) - 1)
 
-    def tick(v: float) -> str:
+    def tick(v: float, extra: int = 0) -> str:
         if v == 0:
             return "0"
-        return f"{v * 100:.{axis.decimals}f}%" if percent else f"{v:.{axis.decimals}f}"
+        d = axis.decimals + extra
+        return f"{v * 100:.{d}f}%" if percent else f"{v:.{d}f}"
 
     def y(v: float) -> float:
         return top_pad + plot_h * (1 - v / axis.top)
@@ -146,6 +147,9 @@ def line_chart(series: Sequence[tuple[str, float | None]], *, limit: float | Non
         parts.append(f'<line x1="{left}" y1="{y(t):.1f}" x2="{width - 4}" y2="{y(t):.1f}" stroke="{line}"/>'
                      f'<text x="{left - 4}" y="{y(t) + 3:.1f}" text-anchor="end" {_FONT} class="tick">'
                      f'{tick(t)}</text>')
+    if (axis.top - axis.ticks[-1]) / axis.top > 0.08:  # the top is the highest value or the SLA: say it
+        parts.append(f'<text x="{left - 4}" y="{y(axis.top) + 3:.1f}" text-anchor="end" {_FONT} class="tick">'
+                     f'{tick(axis.top, 1)}</text>')
     if limit is not None:
         text = percent_text(limit) if percent else _num(limit)
         dash = f'stroke="{COLOURS["block"]}" stroke-dasharray="4 3"'

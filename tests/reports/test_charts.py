@@ -58,11 +58,13 @@ def test_a_tiny_complaint_rate_is_read_against_its_sla_not_squashed_at_the_botto
 
 def test_normal_rates_get_round_ticks_up_to_the_highest_value_or_line():
     delivery = line_chart([("11-01", 0.625), ("11-02", 0.99)], limit=0.97)
-    assert ticks(delivery) == ["0", "25%", "50%", "75%"]  # the top is the 99% point: no tick claims 100%
+    assert ticks(delivery) == ["0", "25%", "50%", "75%", "99.0%"]  # the top is the 99% point, not 100%
     assert point_heights(delivery) == [round(0.625 / 0.99, 3), 1.0]
     assert "SLA 97.00%" in delivery
     bounce = line_chart([("11-01", 0.25)], limit=0.02)
-    assert ticks(bounce) == ["0", "10%", "20%"] and point_heights(bounce) == [1.0]
+    assert ticks(bounce) == ["0", "10%", "20%", "25.0%"] and point_heights(bounce) == [1.0]
+    # a top close above the last round tick is not labelled over it
+    assert ticks(line_chart([("11-01", 0.0102)])) == ["0", "0.5%", "1.0%"]  # 1.02% is drawn, not labelled
     # a daily complaint rate can pass 100% (complaints that day about mail delivered before): shown as it is
     assert ticks(line_chart([("11-01", 2.0)], limit=0.001))[-1] == "200%"
 
