@@ -1,5 +1,11 @@
 """``Idempotency-Key`` for write endpoints: the same key and request replay the first answer.
 
+The answer is stored in its language-neutral form (findings as the database holds them, in
+English) and shown in each request's own language: a client that retries with another
+``Accept-Language`` or ``?lang=`` gets the same status and resource in the language it asked for
+now (the language is how the answer reads, not what the request did, so ``?lang=`` is not part of
+the fingerprint either).
+
 The key is claimed before the handler runs: a pending row (``status`` 0) is committed under the
 unique constraint (actor, key), so of concurrent requests with one key exactly one runs; the
 others get 409 while it runs and the stored answer after (draft-ietf-httpapi-idempotency-key-header,
@@ -78,14 +84,21 @@ def _release(factory, actor: str, key: str) -> None:
                                                    IdempotentResponse.status == PENDING))
 
 
-def replay_or_run(actor: str, key: str, run: Callable[[], Response]) -> Response:
-    """Return the stored answer for (actor, key), or claim the key, run, and store a 2xx answer."""
+def replay_or_run(actor: str, key: str, run: Callable[[], Response], *,
+                  present: Callable[[Response], Response] | None = None, ignore: tuple[str, ...] = ()) -> Response:
+    """Return the stored answer for (actor, key), or claim the key, run, and store a 2xx answer.
+
+    ``run`` answers in the stored form (language-neutral); ``present`` turns that form into this
+    request's answer (its language), for the first answer and every replay alike. Query parameters
+    in ``ignore`` are not part of the request's fingerprint.
+    """
     from auditor.api import request_fingerprint
     from auditor.services import services
 
+    show = present or (lambda resp: resp)
     if len(key) > 200:
         raise ApiError(400, "Bad Request", "Idempotency-Key is longer than 200 characters")
-    fp = request_fingerprint()
+    fp = request_fingerprint(ignore)
     factory = services().sessions
     prior = _claim(factory, actor, key, fp)
     if prior is not None:
@@ -95,7 +108,7 @@ def replay_or_run(actor: str, key: str, run: Callable[[], Response]) -> Response
             raise ApiError(409, "Request in progress",
                            "a request with this Idempotency-Key is still running; retry to get its answer",
                            headers={"Retry-After": "1"})
-        resp = Response(prior.body, status=prior.status, mimetype="application/json")
+        resp = show(Response(prior.body, status=prior.status, mimetype="application/json"))
         resp.headers["Idempotent-Replayed"] = "true"
         return resp
     try:
@@ -109,6 +122,6 @@ def replay_or_run(actor: str, key: str, run: Callable[[], Response]) -> Response
             s.execute(update(IdempotentResponse)
                       .where(IdempotentResponse.actor == actor, IdempotentResponse.key == key)
                       .values(status=resp.status_code, body=resp.get_data(as_text=True)))
-    else:
-        _release(factory, actor, key)
+        return show(resp)
+    _release(factory, actor, key)
     return resp

@@ -1,9 +1,12 @@
-"""Charts as inline SVG strings (no JavaScript): horizontal bars and stacked columns."""
+"""Charts as inline SVG strings (no JavaScript): horizontal bars, stacked columns, lines against a limit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 COLOURS = {"block": "#c0392b", "warn": "#d68910", "info": "#2e86c1", "approved": "#1e8449",
            "needs_review": "#d68910", "blocked": "#c0392b", "rejected": "#7b241c"}
@@ -37,7 +40,8 @@ def stacked_columns(series: Sequence[tuple[str, dict[str, float]]], keys: Sequen
     """One column per (x label, {key: value}), stacked in ``keys`` order, with a legend."""
     if not series:
         return ""
-    top = max(sum(v.get(k, 0) for k in keys) for _, v in series) or 1
+    highest = max(sum(v.get(k, 0) for k in keys) for _, v in series)
+    top = highest or 1  # all zero: no top label, since no column reaches one
     left, bottom, legend_h = 30, 28, 16
     plot_h = height - bottom - legend_h
     step = (width - left - 6) / len(series)
@@ -45,8 +49,9 @@ def stacked_columns(series: Sequence[tuple[str, dict[str, float]]], keys: Sequen
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img">',
              f'<line x1="{left}" y1="{legend_h + plot_h}" x2="{width - 4}" y2="{legend_h + plot_h}" stroke="#555"/>',
-             f'<text x="{left - 4}" y="{legend_h + 8}" text-anchor="end" {_FONT}>{_num(top)}</text>',
              f'<text x="{left - 4}" y="{legend_h + plot_h}" text-anchor="end" {_FONT}>0</text>']
+    if highest:
+        parts.append(f'<text x="{left - 4}" y="{legend_h + 8}" text-anchor="end" {_FONT}>{_num(top)}</text>')
     x = left
     for k in keys:
         parts.append(f'<rect x="{x}" y="2" width="9" height="9" fill="{COLOURS.get(k, "#888")}"/>'
@@ -70,37 +75,88 @@ def stacked_columns(series: Sequence[tuple[str, dict[str, float]]], keys: Sequen
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class Axis:
+    """A value axis from 0: its top (a value or a limit line reaches it) and the round ticks labelled
+    on it, with the ``decimals`` their labels need."""
+
+    top: float
+    ticks: tuple[float, ...]
+    decimals: int
+
+
+# With nothing above 0 and no limit line, a rate axis tops here (1%): low enough that a reader
+# does not take its top label for a rate that happened, high enough to show the line at 0.
+EMPTY_RATE_TOP = 0.01
+
+
+def value_axis(values: Sequence[float | None], limit: float | None = None, *, empty_top: float = EMPTY_RATE_TOP,
+               percent: bool = True) -> Axis:
+    """A 0-based axis topped by the highest value or the limit line (with neither above 0: ``empty_top``),
+    with round ticks under it (1, 2, 2.5 or 5 times a power of ten, 3 to 5 of them)."""
+    hi = max([v for v in values if v is not None] + ([limit] if limit is not None else []), default=0.0)
+    if hi <= 0:
+        hi = empty_top
+    raw = hi / 4
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
+    ticks = tuple(round(i * step, 12) for i in range(math.floor(hi / step + 1e-9) + 1))
+    unit = step * 100 if percent else step
+    decimals = next(d for d in range(10) if abs(round(unit, d) - unit) < 1e-9 * max(1.0, unit))
+    return Axis(hi, ticks, decimals)
+
+
+def percent_text(v: float, decimals: int = 2) -> str:
+    """``v`` (a fraction) as a percent with at least ``decimals`` places and as many more as it needs
+    (up to 4): 0.97 -> 97.00%, 0.00025 -> 0.025%."""
+    d = next((d for d in range(decimals, 5) if abs(round(v * 100, d) - v * 100) < 1e-9), 4)
+    return f"{v * 100:.{d}f}%"
+
+
 def line_chart(series: Sequence[tuple[str, float | None]], *, limit: float | None = None, percent: bool = True,
-               colour: str = "#2e86c1", width: int = 480, height: int = 150, label: str = "") -> str:
-    """One line over (x label, value) points (None = no data) with an optional dashed limit line (an SLA)."""
-    if not series:
-        return ""
+               colour: str = "#2e86c1", width: int = 480, height: int = 150, label: str = "", titled: bool = True,
+               limit_label: str = "SLA") -> str:
+    """One line over (x label, value) points (None = no data) with an optional dashed limit line (an SLA,
+    named in the legend above the plot, where no point can cover it), on a gridded axis from
+    :func:`value_axis`; ``label`` names the chart (written above it unless ``titled`` is false);
+    empty when no point has a value (say so instead)."""
     values = [v for _, v in series if v is not None]
-    top = max([*values, limit or 0, 0]) * 1.15 or 1
-    if percent:
-        top = min(top, 1.0)
-    # room for "100.00%" left of the axis and half a day label ("11-29") right of the last point
-    left, right, bottom, top_pad = 48, 20, 18, 14
+    if not values:
+        return ""
+    axis = value_axis(values, limit, percent=percent)
+    # room for "100%" or "0.075%" left of the axis and half a day label ("11-29") right of the last point
+    left, right, bottom, top_pad = 48, 20, 18, 20
     plot_h = height - bottom - top_pad
     step = (width - left - right) / max(1, len(series) - 1)
 
-    def fmt(v: float) -> str:
-        return f"{v:.2%}" if percent else _num(v)
+    def tick(v: float, extra: int = 0) -> str:
+        if v == 0:
+            return "0"
+        d = axis.decimals + extra
+        return f"{v * 100:.{d}f}%" if percent else f"{v:.{d}f}"
 
     def y(v: float) -> float:
-        return top_pad + plot_h * (1 - v / top)
+        return top_pad + plot_h * (1 - v / axis.top)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">',
-             f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 4}" y2="{top_pad + plot_h}" stroke="#555"/>',
-             f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end" {_FONT}>{fmt(top)}</text>',
-             f'<text x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end" {_FONT}>0</text>',
-             f'<text x="{left}" y="10" {_FONT}>{escape(label)}</text>']
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">']
+    if titled:
+        parts.append(f'<text x="{left}" y="10" {_FONT}>{escape(label)}</text>')
+    for t in axis.ticks:
+        line = "#555" if t == 0 else "#ddd"
+        parts.append(f'<line x1="{left}" y1="{y(t):.1f}" x2="{width - 4}" y2="{y(t):.1f}" stroke="{line}"/>'
+                     f'<text x="{left - 4}" y="{y(t) + 3:.1f}" text-anchor="end" {_FONT} class="tick">'
+                     f'{tick(t)}</text>')
+    if (axis.top - axis.ticks[-1]) / axis.top > 0.08:  # the top is the highest value or the SLA: say it
+        parts.append(f'<text x="{left - 4}" y="{y(axis.top) + 3:.1f}" text-anchor="end" {_FONT} class="tick">'
+                     f'{tick(axis.top, 1)}</text>')
     if limit is not None:
-        parts.append(f'<line x1="{left}" y1="{y(limit):.1f}" x2="{width - 4}" y2="{y(limit):.1f}" '
-                     f'stroke="{COLOURS["block"]}" stroke-dasharray="4 3"/>'
-                     f'<text x="{width - 6}" y="{y(limit) - 3:.1f}" text-anchor="end" {_FONT} '
-                     f'fill="{COLOURS["block"]}">SLA {fmt(limit)}</text>')
+        text = percent_text(limit) if percent else _num(limit)
+        dash = f'stroke="{COLOURS["block"]}" stroke-dasharray="4 3"'
+        parts.append(f'<line x1="{left}" y1="{y(limit):.1f}" x2="{width - 4}" y2="{y(limit):.1f}" {dash}/>'
+                     f'<line x1="{width - 100}" y1="7" x2="{width - 84}" y2="7" {dash}/>'
+                     f'<text x="{width - 80}" y="10" {_FONT} fill="{COLOURS["block"]}">'
+                     f'{escape(limit_label)} {text}</text>')
     points = [(left + step * i if len(series) > 1 else left + (width - left) / 2, v)
               for i, (_, v) in enumerate(series)]
     drawn = [f"{x:.1f},{y(v):.1f}" for x, v in points if v is not None]
@@ -116,6 +172,24 @@ def line_chart(series: Sequence[tuple[str, float | None]], *, limit: float | Non
                          f'{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+# The delivery section's rate charts: (KPI rate, its SLA field, colour).
+DELIVERY_RATES = (("delivery", "delivery_rate_min", "#1e8449"), ("bounce", "bounce_rate_max", "#d68910"),
+                  ("complaint", "complaint_rate_max", "#c0392b"))
+
+
+def delivery_charts(kpis: Mapping[str, Any], titles: Mapping[str, str], *, titled: bool = True) -> dict[str, str]:
+    """An integration's KPI document (INTERFACES.md § Delivery) as the /delivery page and the period PDF
+    draw it: delivered per day, and each daily rate against its SLA line, titled from ``titles`` (the
+    reader's language; written above each chart unless ``titled`` is false: the page heads them itself);
+    a rate no day has (nothing delivered: no complaint rate) is ``""``."""
+    days, sla = kpis["days"], kpis.get("sla") or {}
+    out = {"delivered": bar_chart([(d["day"], d["counts"]["delivered"]) for d in days], colour="#1e8449")}
+    for rate, field, colour in DELIVERY_RATES:
+        out[rate] = line_chart([(d["day"][5:], d["rates"][rate]) for d in days], limit=sla.get(field),
+                               colour=colour, label=titles[rate], titled=titled)
+    return out
 
 
 def _num(v: float) -> str:

@@ -203,6 +203,8 @@ LABELS: dict[str, str] = {
     'sla_breaches': 'SLA breaches and mail after a withdrawal',
     'no_breaches': 'No breaches in this period.',
     'no_delivery_events': 'No delivery events in this period.',
+    'no_mail_sent': 'No mail was sent in this period: there is no rate to chart.',
+    'no_mail_delivered': 'No mail was delivered in this period: there is no complaint rate.',
     # domain: receivers' reports (issue 18)
     "sources": "Sending sources",
     "sources_intro": "{n} messages in DMARC aggregate reports from {start} to {end}; DMARC pass rate {rate}%.",

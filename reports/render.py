@@ -195,8 +195,12 @@ def period_pdf(data: PeriodReportData, lang: str = "en") -> bytes:
            ("posture", L["posture_changes"])]
     if data.delivery:
         toc.append(("delivery", L["delivery"]))
+    titles = {rate: L[f"kpi_{rate}_rate"] for rate in ("delivery", "bounce", "complaint")}
+    delivery_charts = [{name: Markup(svg) for name, svg in charts.delivery_charts(k, titles).items()}
+                       for k in data.delivery]
     html = render_html("period.html", lang, d=data, toc=toc, per_day_chart=Markup(per_day),
-                       top_chart=Markup(top), latency=latency, statuses=statuses, title=L["period_report"],
+                       top_chart=Markup(top), delivery_charts=delivery_charts, latency=latency,
+                       statuses=statuses, title=L["period_report"],
                        ident=f"{data.date_from.isoformat()} — {data.date_to.isoformat()}")
     return to_pdf(html)
 

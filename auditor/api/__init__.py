@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
+from urllib.parse import unquote_plus
 
 from flask import Blueprint, Response, json, request
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -145,6 +146,13 @@ def localise_findings(result: Any, lang: str) -> Any:
     return out
 
 
+def localise_response(resp: Response, lang: str) -> Response:
+    """``resp`` (a JSON answer) with its findings in ``lang`` (:func:`localise_findings`); other bodies unchanged."""
+    if resp.mimetype == "application/json":
+        resp.set_data(json.dumps(localise_findings(json.loads(resp.get_data()), lang), ensure_ascii=False))
+    return resp
+
+
 def _render(result: Any, status: int) -> Response:
     if isinstance(result, Response):
         return result
@@ -196,7 +204,11 @@ def route(
             if idem and principal is not None:
                 from auditor.idempotency import replay_or_run
 
-                return replay_or_run(principal.actor, idem, run)
+                # The key keeps the answer as stored (findings in English, as the database holds
+                # them); the first answer and every replay are put in their own request's language.
+                return replay_or_run(principal.actor, idem, lambda: _render(fn(principal=principal, **kwargs), status),
+                                     present=(lambda resp: localise_response(resp, lang)) if lang else None,
+                                     ignore=("lang",) if localised else ())
             return run()
 
         bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=list(methods))
@@ -208,10 +220,16 @@ def route(
     return deco
 
 
-def request_fingerprint() -> str:
-    """SHA-256 of method, path, query string and body: tells a replay from a different request."""
-    h = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"?"
-                       + request.query_string + b"\n")
+def request_fingerprint(ignore: tuple[str, ...] = ()) -> str:
+    """SHA-256 of method, path, query string and body: tells a replay from a different request.
+    Query parameters named in ``ignore`` (a localised route's ``lang``) are left out: they choose how
+    the answer is shown, not what the request does."""
+    query = request.query_string
+    if ignore:
+        kept = [p for p in query.split(b"&") if unquote_plus(p.split(b"=", 1)[0].decode("latin-1")) not in ignore]
+        if len(kept) < len(query.split(b"&")):
+            query = b"&".join(kept)
+    h = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"?" + query + b"\n")
     h.update(request.get_data(cache=True))
     return h.hexdigest()
 
@@ -222,7 +240,9 @@ DESCRIPTION = """Compliance and deliverability audits, the consent ledger and th
 the scope it needs.  **Errors** are `application/problem+json` (RFC 9457): `title`, `status`,
 `detail`, and `errors` (`loc`, `msg`) for invalid bodies.  **Limits**: bodies up to 10485760 bytes
 (413), JSON nested up to 32 levels (400), request rates per API key and per client address (429
-with `Retry-After`).  **Retries**: send `Idempotency-Key` with a POST to make it safe to repeat.
+with `Retry-After`).  **Retries**: send `Idempotency-Key` with a POST to make it safe to repeat: a
+repeat gets the first answer (the same status and resource), its findings in the language the
+repeat asks for (`?lang=` and `Accept-Language` are not part of what makes two requests the same).
 **Languages**: operations that return findings (campaigns, domain and IP audits, message checks,
 DMARC and TLS reports) take `?lang=ru` or `Accept-Language: ru`: each finding's `title`, `detail`,
 `citation` and `remedy` are then in Russian (with `"lang": "ru"`); `rule_id`, `severity`,
@@ -271,7 +291,8 @@ def openapi_document() -> dict[str, Any]:
             if method == "POST":
                 params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                                "description": "the same key and request replay the first answer "
-                                              "(header Idempotent-Replayed: true); 409 while it runs",
+                                              "(header Idempotent-Replayed: true), its findings in this "
+                                              "request's language (?lang= or Accept-Language); 409 while it runs",
                                "schema": {"type": "string", "maxLength": 200}})
             if params:
                 op["parameters"] = params

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
 
 from auditor.auth import requires_role
 from auditor.campaigns.services import current_policy
@@ -12,6 +13,7 @@ from auditor.delivery.views import domains, overview
 from auditor.services import db
 from auditor.ui import bp
 from auditor.ui.access import REVIEWERS
+from reports.charts import delivery_charts
 
 
 def _day(name: str, default: date) -> date:
@@ -31,6 +33,9 @@ def delivery() -> str:
         start = end - timedelta(days=29)
     policy = current_policy(current_app)
     rows = overview(db(), start, end, policy)
+    titles = {"delivery": _("Delivery rate"), "bounce": _("Bounce rate"), "complaint": _("Complaint rate")}
+    for k in rows:
+        k["charts"] = delivery_charts(k, titles, titled=False)  # under the page's own headings
     return render_template("ui/delivery.html", rows=rows, domains=domains(db(), start, end, policy),
                            start=start, end=end)
 

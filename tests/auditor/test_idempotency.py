@@ -94,3 +94,46 @@ def test_the_fingerprint_includes_the_query_string(app, client, make_user):
     r = client.post("/api/v1/consents?x=2", json=EVENT, headers=headers)
     assert r.status_code == 422 and r.json["title"] == "Idempotency key reused"
     assert client.post("/api/v1/consents?x=1", json=EVENT, headers=headers).headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_replay_answers_in_the_language_of_the_retry_with_the_same_resource(make_app, make_user, dns_server,
+                                                                             db_url):
+    from checks.catalogue import RULES
+    from tests.auditor.campaigns.loop import build_loop, campaign_doc
+
+    loop = build_loop(make_app, make_user, dns_server, database_url=db_url)
+    loop.consented("anna@example.org")
+    doc = campaign_doc(["anna@example.org"])
+    del doc["message"]["ad_marking"]  # an advert without its marking: a law finding with a detail
+    key = {**loop.h("sender"), "Idempotency-Key": "promo-1"}
+    first = loop.client.post("/api/v1/campaigns", json=doc, headers={**key, "Accept-Language": "ru"})
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers, first.get_data(as_text=True)
+    cid, ru = first.json["id"], first.json["findings"]
+    marking = next(f for f in ru if f["rule_id"] == "RU-38FZ-18.1-MARKING")
+    assert marking["lang"] == "ru" and marking["title"] == RULES["RU-38FZ-18.1-MARKING"].title("ru")
+
+    # the retry asks for English: the same campaign and status, its findings in English
+    en = loop.client.post("/api/v1/campaigns", json=doc, headers={**key, "Accept-Language": "en"})
+    assert en.status_code == 201 and en.headers["Idempotent-Replayed"] == "true"
+    assert en.json["id"] == cid and en.json["status"] == first.json["status"]
+    assert [f["rule_id"] for f in en.json["findings"]] == [f["rule_id"] for f in ru]
+    marking_en = next(f for f in en.json["findings"] if f["rule_id"] == "RU-38FZ-18.1-MARKING")
+    assert marking_en["lang"] == "en" and marking_en["title"] == RULES["RU-38FZ-18.1-MARKING"].title("en")
+    assert marking_en["detail"] != marking["detail"]
+    # ?lang= chooses the language as the header does; it is not a different request (no 422)
+    by_query = loop.client.post("/api/v1/campaigns?lang=ru", json=doc, headers=key)
+    assert by_query.status_code == 201 and by_query.headers["Idempotent-Replayed"] == "true"
+    assert by_query.json == first.json  # the replay in Russian reads as the first answer did
+    # no language asked: the stored form, findings as the campaign holds them (English, no "lang")
+    plain = loop.client.post("/api/v1/campaigns", json=doc, headers=key)
+    assert plain.json["id"] == cid and all("lang" not in f for f in plain.json["findings"])
+    assert plain.json == loop.client.get(f"/api/v1/campaigns/{cid}", headers=loop.h("sender")).json
+    # one campaign, one stored answer, in the neutral form
+    with loop.app.extensions["auditor"].sessions() as s:
+        (row,) = s.scalars(select(IdempotentResponse)).all()
+    assert '"lang"' not in row.body and RULES["RU-38FZ-18.1-MARKING"].title("en") in row.body
+    listed = loop.client.get("/api/v1/campaigns", headers=loop.h("sender")).json["campaigns"]
+    assert [c["id"] for c in listed] == [cid]
+    # another body under the key is still refused, whatever the language
+    other = loop.client.post("/api/v1/campaigns?lang=en", json={**doc, "name": "Other"}, headers=key)
+    assert other.status_code == 422 and other.json["title"] == "Idempotency key reused"

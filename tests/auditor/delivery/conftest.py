@@ -107,3 +107,47 @@ def stream(request, make_app, make_user, dns_server, tmp_path) -> Stream:
 def stream_sqlite(request, make_app, make_user, dns_server, tmp_path) -> Stream:
     """The stream on SQLite only."""
     return build_stream(request, make_app, make_user, dns_server, tmp_path, "sqlite")
+
+
+QUIET_POLICY = """\
+sla:
+  sg: {delivery_rate_min: 0.97, bounce_rate_max: 0.02, complaint_rate_max: 0.001}
+withdrawal_grace_minutes: 0
+"""
+
+
+@dataclass
+class Quiet:
+    """Three days of clean mail through sg (every rate 0 but delivery), mail nobody got through sg2
+    (no complaint rate), and only an open through sg3 (nothing sent)."""
+
+    hooks: Hooks
+    start: datetime
+    end: datetime
+
+    @property
+    def period(self) -> str:
+        return f"from={self.start.date().isoformat()}&to={self.end.date().isoformat()}"
+
+
+@pytest.fixture
+def quiet_sqlite(make_app, make_user, dns_server, tmp_path) -> Quiet:
+    """The quiet setting on SQLite."""
+    from tests.auditor.integrations.conftest import add_integration
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(QUIET_POLICY, encoding="utf-8")
+    h = build_hooks(build_loop(make_app, make_user, dns_server, HOOK_MAX_BYTES=64 * 1024, policy_file=str(policy)))
+    urls = {name: add_integration(h.loop.app, name, "sendgrid", h.signer.public_b64) for name in ("sg2", "sg3")}
+    today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    days = [today - timedelta(days=n) for n in (3, 2, 1)]
+    clean = [sg(f"{who}@example.org", kind, day + timedelta(minutes=m), f"{who}-{kind}-{i}", f"m-{who}-{i}", None)
+             for i, day in enumerate(days) for who in ("anna", "boris")
+             for kind, m in (("processed", 0), ("delivered", 1))]
+    batches = {h.urls["sendgrid"]: clean,
+               urls["sg2"]: [sg("gleb@example.org", "processed", days[1], "g-proc", "m-gleb", None)],
+               urls["sg3"]: [sg("vera@example.org", "open", days[1], "v-open", "m-vera", None)]}
+    for url, batch in batches.items():
+        r = h.post("sendgrid", json.dumps(batch).encode(), url=url)
+        assert r.status_code == 200, r.get_data(as_text=True)
+    return Quiet(h, days[0], days[-1])
