@@ -114,6 +114,9 @@ def test_malformed_truncated_and_oversized_bodies(hooks):
     assert r.status_code == 400 and "not valid JSON" in r.json["detail"]
     r = hooks.post("sendpulse", b'{"event": "spam"}')
     assert r.status_code == 400 and "array" in r.json["detail"]
+    # a lone surrogate escape: before, the worker's parse (or the inline one) failed on it after the 2xx
+    r = hooks.post("sendpulse", body.replace(b'"Firefox"', b'"Firefox \\ud800"'))
+    assert r.status_code == 400 and "lone UTF-16 surrogate" in r.json["detail"]
     big = json.dumps([json.loads(body)[0]] * 2000).encode()  # over the 64 KiB cap of the tests
     r = hooks.post("sendpulse", big)
     assert r.status_code == 413
