@@ -10,10 +10,13 @@ runs with the product's default request limits; the bodies are signed before any
 provider signs, on its side), and every figure runs in alternating rounds with its baseline.
 
 The baseline, measured in the same run with the same HTTP server (waitress) and client, is the
-least a webhook receiver can do: a WSGI app that inserts the raw body into a SQLite table and
-answers 200 (no token, signature, parsing, inbox, dedup or processing). Run
-``python bench/integrations.py`` (full) or ``--quick``; ``AUDITOR_BENCH_REDIS`` (default
-``redis://127.0.0.1:6379/13``) is the broker of the Celery figure. Prints one JSON document.
+least a webhook receiver can do: a WSGI app that inserts the raw body into a table of the same
+kind of database (SQLite, or the PostgreSQL database given) and answers 200 (no token, signature,
+parsing, inbox, dedup or processing). Run ``python bench/integrations.py`` (full) or ``--quick``;
+``--database-url postgresql+psycopg://user@host/db`` runs Auditor (server, worker, gate lookup)
+and the baseline on PostgreSQL (a fresh, empty database: the bench creates its tables there;
+default SQLite in a temp dir). ``AUDITOR_BENCH_REDIS`` (default ``redis://127.0.0.1:6379/13``) is
+the broker of the Celery figure. Prints one JSON document.
 """
 
 from __future__ import annotations
@@ -37,15 +40,23 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 BASELINE_APP = r'''
-import sqlite3, sys, waitress
-db = sqlite3.connect(sys.argv[2], check_same_thread=False, isolation_level=None)
-db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
-db.execute("CREATE TABLE IF NOT EXISTS raw_webhooks (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-import threading; lock = threading.Lock()
+import sys, threading, waitress
+if sys.argv[2].startswith("postgresql"):  # a libpq URL: autocommit, one INSERT (and commit) per request
+    import psycopg
+    db = psycopg.connect(sys.argv[2], autocommit=True)
+    db.execute("CREATE TABLE IF NOT EXISTS raw_webhooks (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)")
+    insert = "INSERT INTO raw_webhooks (body) VALUES (%s)"
+else:
+    import sqlite3
+    db = sqlite3.connect(sys.argv[2], check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE IF NOT EXISTS raw_webhooks (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+    insert = "INSERT INTO raw_webhooks (body) VALUES (?)"
+lock = threading.Lock()
 def app(environ, start_response):
     body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     with lock:
-        db.execute("INSERT INTO raw_webhooks (body) VALUES (?)", (body,))
+        db.execute(insert, (body,))
     start_response("200 OK", [("Content-Type", "application/json")])
     return [b"{}"]
 waitress.serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=4, _quiet=True)
@@ -75,11 +86,19 @@ def _wait(port: int, proc: subprocess.Popen, path: str = "/healthz") -> None:
     raise SystemExit("server did not start")
 
 
-def _serve(folder: Path, broker: str | None = None) -> tuple[subprocess.Popen, int]:
-    port = _port()
+def _env(folder: Path, db_url: str | None, **more: str) -> dict[str, str]:
+    """The environment of an Auditor process of the bench: its instance folder and database."""
     env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(folder), "AUDITOR_LOG_LEVEL": "WARNING",
-           "AUDITOR_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONPATH": str(HERE.parent)}
+           "PYTHONPATH": str(HERE.parent), **more}
     env.pop("AUDITOR_DATABASE_URL", None)
+    if db_url:
+        env["AUDITOR_DATABASE_URL"] = db_url
+    return env
+
+
+def _serve(folder: Path, db_url: str | None, broker: str | None = None) -> tuple[subprocess.Popen, int]:
+    port = _port()
+    env = _env(folder, db_url, AUDITOR_PUBLIC_URL=f"http://127.0.0.1:{port}")
     env.pop("AUDITOR_BROKER_URL", None)
     for name in [n for n in env if n.upper().startswith("AUDITOR_RATELIMIT_")]:
         env.pop(name)  # the product's default request limits, whatever this shell sets
@@ -183,7 +202,7 @@ def _suppression_latency(port: int, path: str, key: str, token: str, people: lis
     return out
 
 
-def _setup(folder: Path, people: list[str]) -> tuple[str, str, str, object]:
+def _setup(folder: Path, db_url: str | None, people: list[str]) -> tuple[str, str, str, object]:
     """App data: consent for ``people``, an approved campaign, a key, a signed SendGrid integration."""
     import base64
 
@@ -193,7 +212,6 @@ def _setup(folder: Path, people: list[str]) -> tuple[str, str, str, object]:
     sys.path.insert(0, str(HERE))
     from gate import _approved_campaign  # the gate bench's approved-campaign row
 
-    from auditor import create_app
     from auditor.accounts.services import create_key, create_user
     from auditor.db import transaction
     from auditor.integrations.services import create_integration
@@ -201,7 +219,7 @@ def _setup(folder: Path, people: list[str]) -> tuple[str, str, str, object]:
     from auditor.migrations import upgrade
     from consent_ledger import EventIn
 
-    app = create_app({"instance_path": str(folder), "log_level": "WARNING"})
+    app = _app(folder, db_url)
     upgrade(app.extensions["auditor"].engine)
     signer = ec.generate_private_key(ec.SECP256R1())
     public = base64.b64encode(signer.public_key().public_bytes(
@@ -224,17 +242,27 @@ def _setup(folder: Path, people: list[str]) -> tuple[str, str, str, object]:
     return f"/hooks/sendgrid/{url_token}", key, token, sign
 
 
-def _gate_lookup(folder: Path, size: int) -> list[dict]:
+def _app(folder: Path, db_url: str | None):
+    """The bench's Auditor app (in this process) on its instance folder and database."""
+    from auditor import create_app
+
+    cfg = {"instance_path": str(folder), "log_level": "WARNING"}
+    if db_url:
+        cfg["database_url"] = db_url
+    return create_app(cfg)
+
+
+def _gate_lookup(folder: Path, db_url: str | None, size: int) -> list[dict]:
     """The gate's added cost: the hard-bounce lookup of ``size`` recipients, with none bounced
     (the common case) and with a tenth of them bounced, beside a bare ``IN`` lookup of the same
-    keys in a two-column table of the same SQLite file."""
+    keys in a two-column table of the same database."""
     import hashlib
 
-    from auditor import create_app
     from auditor.integrations.services import hard_bounced
 
-    app = create_app({"instance_path": str(folder), "log_level": "WARNING"})
+    app = _app(folder, db_url)
     engine = app.extensions["auditor"].engine
+    p = "?" if engine.dialect.paramstyle == "qmark" else "%s"
     keys = [hashlib.sha256(f"g{i}".encode()).hexdigest() for i in range(size)]
     with engine.connect() as conn:
         t = time.perf_counter()
@@ -243,12 +271,12 @@ def _gate_lookup(folder: Path, size: int) -> list[dict]:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        now = datetime.now(UTC).isoformat()
-        cur.executemany("INSERT INTO bounce_suppressions (pseudonym, channel, recipient_sha256, provider_event_id,"
-                        " reason, bounced_at, created_at) VALUES (?, 'email', ?, ?, '550 5.1.1', ?, ?)",
-                        [(k, k, f"b{i}", now, now) for i, k in enumerate(keys[::10])])
+        now = datetime.now(UTC) if p == "%s" else datetime.now(UTC).isoformat()
+        columns = "pseudonym, channel, recipient_sha256, provider_event_id, reason, bounced_at, created_at"
+        insert = f"INSERT INTO bounce_suppressions ({columns}) VALUES ({p}, 'email', {p}, {p}, '550 5.1.1', {p}, {p})"  # noqa: S608
+        cur.executemany(insert, [(k, k, f"b{i}", now, now) for i, k in enumerate(keys[::10])])
         cur.execute("CREATE TABLE bench_bare (pseudonym TEXT PRIMARY KEY, reason TEXT)")
-        cur.executemany("INSERT INTO bench_bare VALUES (?, '550 5.1.1')", [(k,) for k in keys[::10]])
+        cur.executemany(f"INSERT INTO bench_bare VALUES ({p}, '550 5.1.1')", [(k,) for k in keys[::10]])  # noqa: S608
         raw.commit()
         runs, bare = [], []
         for _ in range(3):
@@ -260,14 +288,15 @@ def _gate_lookup(folder: Path, size: int) -> list[dict]:
             t = time.perf_counter()
             for i in range(0, size, 30000):
                 chunk = keys[i:i + 30000]
-                cur.execute(f"SELECT pseudonym, reason FROM bench_bare WHERE pseudonym IN ({','.join('?' * len(chunk))})",  # noqa: S608
-                            chunk).fetchall()
+                cur.execute(f"SELECT pseudonym, reason FROM bench_bare WHERE pseudonym IN ({','.join([p] * len(chunk))})",  # noqa: S608
+                            chunk)
+                cur.fetchall()
             bare.append(time.perf_counter() - t)
     finally:
         raw.close()
         engine.dispose()
     ms = sorted(runs)[1] * 1000
-    what = "bare SQL IN lookup of the same keys in a (pseudonym, reason) table, same SQLite file (ms)"
+    what = "bare SQL IN lookup of the same keys in a (pseudonym, reason) table, same database (ms)"
     return [_result(f"gate_hard_bounce_lookup_{size}_none_bounced", empty * 1000, "ms", "informational", True),
             _result(f"gate_hard_bounce_lookup_{size}_tenth_bounced", ms, "ms", "informational", True,
                     {"what": what, "value": sorted(bare)[1] * 1000})]
@@ -289,18 +318,44 @@ def _batches(start: int, size: int, requests: int, sign, campaign_id: int = 1) -
     return [(body, sign(body)) for body in bodies]
 
 
-def _undrained(folder: Path) -> int:
-    """Inbox entries the worker has not finished (read straight from the SQLite file)."""
-    import sqlite3
+class Undrained:
+    """Inbox entries the worker has not finished, read straight from the database (a SQLite
+    connection per read, so that none holds a snapshot; one autocommit PostgreSQL connection)."""
 
-    db = sqlite3.connect(folder / "auditor.db", timeout=30)
-    try:
-        return db.execute("SELECT count(*) FROM webhook_inbox WHERE state != 'processed'").fetchone()[0]
-    finally:
-        db.close()
+    SQL = "SELECT count(*) FROM webhook_inbox WHERE state != 'processed'"
+
+    def __init__(self, folder: Path, db_url: str | None) -> None:
+        self.sqlite = None if db_url else folder / "auditor.db"
+        self.pg = None
+        if db_url:
+            import psycopg
+
+            self.pg = psycopg.connect(_libpq(db_url), autocommit=True)
+
+    def __call__(self) -> int:
+        if self.pg is not None:
+            return self.pg.execute(self.SQL).fetchone()[0]
+        import sqlite3
+
+        db = sqlite3.connect(self.sqlite, timeout=30)
+        try:
+            return db.execute(self.SQL).fetchone()[0]
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        if self.pg is not None:
+            self.pg.close()
 
 
-def _accepted_and_drained(port: int, path: str, requests: Signed, folder: Path, base_port: int,
+def _libpq(db_url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as libpq takes it (no ``+driver``)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _accepted_and_drained(port: int, path: str, requests: Signed, undrained: Undrained, base_port: int,
                           paused: subprocess.Popen | None = None) -> tuple[float, float, float]:
     """(events/s answered 2xx, events/s until the worker has processed every inbox entry, the
     baseline's events/s), ours and the baseline in alternating rounds (a share of the requests to
@@ -315,7 +370,7 @@ def _accepted_and_drained(port: int, path: str, requests: Signed, folder: Path, 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         _post(conn, path, *requests[0])  # warm up
-        while _undrained(folder):
+        while undrained():
             time.sleep(0.01)
         if paused is not None:
             time.sleep(1)  # the worker's drain has returned: stopped idle, it holds no SQLite lock or snapshot
@@ -326,7 +381,7 @@ def _accepted_and_drained(port: int, path: str, requests: Signed, folder: Path, 
                 for body, headers in chunk[1:]:
                     _post(conn, path, body, headers)
                 accepted += time.perf_counter() - t
-                while paused is None and _undrained(folder):
+                while paused is None and undrained():
                     if time.perf_counter() - t > 600:
                         raise SystemExit("the worker did not drain the inbox in 10 minutes")
                     time.sleep(0.01)
@@ -336,7 +391,7 @@ def _accepted_and_drained(port: int, path: str, requests: Signed, folder: Path, 
             if paused is not None:
                 paused.send_signal(signal.SIGCONT)
         t = time.perf_counter()
-        while _undrained(folder):
+        while undrained():
             if time.perf_counter() - t > 600:
                 raise SystemExit("the worker did not drain the inbox in 10 minutes")
             time.sleep(0.01)
@@ -347,7 +402,7 @@ def _accepted_and_drained(port: int, path: str, requests: Signed, folder: Path, 
     return events / accepted, events / drained, events / bare
 
 
-WHAT = "WSGI app on waitress inserting the raw body into SQLite, same client, measured beside (events/s)"
+WHAT = "WSGI app on waitress inserting the raw body into {db}, same client, measured beside (events/s)"
 TARGET = ">= 2000 events/s and ratio >= 0.25"
 
 
@@ -356,39 +411,44 @@ def _latency(metric: str, runs: list[float], limit: float, **cold: float) -> dic
                    **{k: round(v, 3) for k, v in cold.items()})
 
 
-def _figure(metric: str, ours: float, bare: float, events: int, **extra: object) -> dict:
+def _figure(metric: str, ours: float, bare: float, events: int, db: str, **extra: object) -> dict:
     return _result(metric, ours, "events/s", TARGET, ours >= 2000 and ours / bare >= 0.25,
-                   {"what": WHAT, "value": bare}, events=events, **extra)
+                   {"what": WHAT.format(db=db), "value": bare}, events=events, **extra)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL, a fresh empty database (default: SQLite in a temp dir)")
     args = parser.parse_args()
+    db_url = args.database_url
+    db = "PostgreSQL" if db_url else "SQLite"
     sizes = {100: 20 if args.quick else 200, 1000: 8 if args.quick else 40}  # batch size -> requests
     probes = 3 if args.quick else 10
     broker = os.environ.get("AUDITOR_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 
     folder = Path(tempfile.mkdtemp(prefix="auditor-bench-integrations-"))
     people = [f"lat{i}@example.org" for i in range(2 * probes + 2)]
-    path, key, token, sign = _setup(folder, people)
+    path, key, token, sign = _setup(folder, db_url, people)
     results = []
     start = 0
 
     base_port = _port()
-    base = subprocess.Popen([sys.executable, "-c", BASELINE_APP, str(base_port), str(folder / "baseline.db")],
+    base = subprocess.Popen([sys.executable, "-c", BASELINE_APP, str(base_port),
+                             _libpq(db_url) if db_url else str(folder / "baseline.db")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait(base_port, base, "/")
         # Inline (no broker): the 2xx comes after processing, so accepted = processed end to end.
-        server, port = _serve(folder)
+        server, port = _serve(folder, db_url)
         try:
             for size, requests in sizes.items():
                 batches = _batches(start, size, requests, sign)
                 start += size * (requests + 1)
                 ours, bare = _rates(port, path, base_port, batches)
                 results.append(_figure(f"sendgrid_events_per_s_batch_{size}_inline_processed", ours, bare,
-                                       size * requests, mode="inline: 2xx after the ledger and delivery stores; "
+                                       size * requests, db, mode="inline: 2xx after the ledger and delivery stores; "
                                        "ours and the baseline in alternating rounds"))
             cold = _suppression_latency(port, path, key, token, people[:1], sign)  # first gate call: caches
             inline = _suppression_latency(port, path, key, token, people[1:probes + 1], sign)
@@ -405,10 +465,9 @@ def main() -> None:
         except Exception:  # noqa: BLE001 - no broker: the Celery figures are left out, and said so
             have_redis = False
         if have_redis:
-            server, port = _serve(folder, broker)
-            env = {**os.environ, "AUDITOR_INSTANCE_PATH": str(folder), "AUDITOR_BROKER_URL": broker,
-                   "AUDITOR_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE.parent)}
-            env.pop("AUDITOR_DATABASE_URL", None)
+            server, port = _serve(folder, db_url, broker)
+            env = _env(folder, db_url, AUDITOR_BROKER_URL=broker)
+            undrained = Undrained(folder, db_url)
             worker = subprocess.Popen([sys.executable, "-m", "auditor", "worker", "--concurrency", "2"], env=env,
                                       cwd=HERE.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
@@ -418,14 +477,15 @@ def main() -> None:
                         sizes.items(), (("", None), ("_burst", worker))):
                     batches = _batches(start, size, requests, sign)
                     start += size * (requests + 1)
-                    accepted, drained, bare = _accepted_and_drained(port, path, batches, folder, base_port, paused)
+                    accepted, drained, bare = _accepted_and_drained(port, path, batches, undrained, base_port,
+                                                                    paused)
                     alongside = ("with the worker paused while posting (the inbox absorbs a burst)" if paused
                                  else "with the worker (2 threads) processing alongside")
                     results.append(_figure(f"sendgrid_events_per_s_batch_{size}_celery_accepted{how}", accepted,
-                                           bare, size * requests,
+                                           bare, size * requests, db,
                                            mode=f"Celery: 2xx once durable in the inbox, {alongside}"))
                     results.append(_figure(f"sendgrid_events_per_s_batch_{size}_celery_processed{how}", drained,
-                                           bare, size * requests, mode="Celery: from the first request until "
+                                           bare, size * requests, db, mode="Celery: from the first request until "
                                            f"the worker drained the inbox, {alongside}"))
                 celery = _suppression_latency(port, path, key, token, people[probes + 2:], sign)
                 results.append(_latency("webhook_2xx_to_gate_suppression_celery_max", celery, 5,
@@ -435,15 +495,16 @@ def main() -> None:
                 worker.wait(15)
                 server.terminate()
                 server.wait(10)
+                undrained.close()
     finally:
         base.terminate()
         base.wait(10)
-    results += _gate_lookup(folder, 20_000 if args.quick else 100_000)
+    results += _gate_lookup(folder, db_url, 20_000 if args.quick else 100_000)
     print(json.dumps({
         "bench": "integrations",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_avg_1m": round(os.getloadavg()[0], 1)},
-        "quick": args.quick, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick, "database": db, "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "celery": "measured" if have_redis else f"skipped: no Redis at {broker}",
         "rate_limits": "the product's defaults (AUDITOR_RATELIMIT_*: none is turned off)",
         "results": results,

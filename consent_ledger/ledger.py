@@ -203,6 +203,24 @@ class Ledger:
                 out[raw] = exc
         return out
 
+    def normalise_and_pseudonymise(self, raws: Iterable[str], channel: str = "email"
+                                   ) -> dict[str, tuple[str, str] | InvalidIdentifier]:
+        """``pseudonyms_of`` keeping the normalised form: (normalised, pseudonym) of each distinct
+        identifier, or the InvalidIdentifier that says why it has none (for a store that keeps a
+        digest of the address beside its pseudonym: one normalisation per address)."""
+        out: dict[str, tuple[str, str] | InvalidIdentifier] = {}
+        normalise, name = normalise_identifier, self._hash.pseudonym
+        for raw in raws:
+            if raw in out:
+                continue
+            try:
+                normalised = normalise(raw, channel)
+            except InvalidIdentifier as exc:
+                out[raw] = exc
+            else:
+                out[raw] = (normalised, name(normalised))
+        return out
+
     def _subject(self, raw_or_pseudonym: str) -> str:
         if is_pseudonym(raw_or_pseudonym):
             return raw_or_pseudonym

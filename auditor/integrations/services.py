@@ -39,7 +39,6 @@ from checks.providers import (
     ProviderEvent,
     parse_payload,
 )
-from consent_ledger.identifiers import InvalidIdentifier, normalise_identifier
 
 PROVIDERS = (*WEBHOOK_PROVIDERS, "csv")
 MAX_ATTEMPTS = 5
@@ -397,18 +396,16 @@ def ingest(app: Flask, integration: Integration | HookTarget, events: Iterable[P
     out = Processed("processing", events=len(events))
     channel = integration.channel
     now = datetime.now(UTC)
-    names = ledger.pseudonyms_of([e.recipient for e in events], channel)
+    # Each distinct address normalised once: its pseudonym and the SHA-256 of its normalised form.
+    known = {raw: (found[1], address_sha256(found[0]))
+             for raw, found in ledger.normalise_and_pseudonymise([e.recipient for e in events], channel).items()
+             if type(found) is tuple}
     rows, usable = [], {}
     for e in events:
-        p = names[e.recipient]
-        if type(p) is not str:
+        if e.recipient not in known:
             out.invalid.append(e.recipient)
             continue
-        try:
-            digest = address_sha256(normalise_identifier(e.recipient, channel))
-        except InvalidIdentifier:
-            out.invalid.append(e.recipient)
-            continue
+        p, digest = known[e.recipient]
         usable[e.event_id] = (e, p, digest)
         rows.append({"integration_id": integration.id, "inbox_id": inbox_id, "provider_event_id": e.event_id,
                      "kind": e.kind, "provider_type": e.provider_type[:64], "recipient_pseudonym": p,

@@ -1,16 +1,20 @@
 """ESP payloads read into one shape: what happened to which recipient, when, and by what id.
 
-Pure code (no Flask, no database): each provider module has ``parse(body) -> list[ProviderEvent]``
-and, where the provider signs its requests, a ``verify_*`` function. ``parse_payload`` picks the
-module by provider name.
+Pure code (no Flask, no database): each provider module has ``raw_events(body)`` (the body's
+events as the provider sent them, after every check that can refuse the body) and
+``parse(body) -> list[ProviderEvent]`` (built from ``raw_events``, refusing nothing more), and,
+where the provider signs its requests, a ``verify_*`` function. ``parse_payload`` and
+``count_events`` pick the module by provider name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import re
 from datetime import UTC, datetime
+from importlib import import_module
+from types import ModuleType
 from typing import Any, NamedTuple
 
 # What an event becomes in Auditor (docs/integrations.md, "What an event becomes").
@@ -108,40 +112,39 @@ def event_id(value: Any, fallback: Any) -> str:
 
 def parse_payload(provider: str, body: bytes) -> list[ProviderEvent]:
     """The events of a webhook body of ``provider``; raises PayloadError when malformed."""
-    from checks.providers import mailchimp, sendgrid, sendpulse, unisender
-
-    modules = {"sendgrid": sendgrid, "mailchimp": mailchimp, "unisender": unisender, "sendpulse": sendpulse}
-    if provider not in modules:
-        raise PayloadError(f"unknown provider {provider!r}")
-    return modules[provider].parse(body)
+    return _module(provider).parse(body)
 
 
 def count_events(provider: str, body: bytes) -> int:
-    """How many events a webhook body holds, raising PayloadError wherever ``parse_payload`` would,
-    without building them: the receiver's check before its 2xx when a worker does the parsing."""
-    names = {"sendgrid": "SendGrid", "sendpulse": "SendPulse"}
-    if provider not in names:  # one form (Mailchimp) or a rare format (UniOne): parse it
-        return len(parse_payload(provider, body))
+    """How many events a webhook body holds, without building them: the receiver's check before
+    its 2xx when a worker does the parsing. It reads the body through the provider's own
+    ``raw_events``, as ``parse`` does, so it refuses exactly what ``parse_payload`` refuses."""
+    return len(_module(provider).raw_events(body))
+
+
+def _module(provider: str) -> ModuleType:
+    """The provider's module (``raw_events`` and ``parse``); PayloadError for an unknown provider."""
+    if provider not in WEBHOOK_PROVIDERS:
+        raise PayloadError(f"unknown provider {provider!r}")
+    return import_module(f"checks.providers.{provider}")
+
+
+def json_array_events(body: bytes, provider: str) -> list[dict[str, Any]]:
+    """The events of a JSON array body (SendGrid, SendPulse), each checked for what their ``parse``
+    reads and could refuse: an object with a non-blank ``email``, an ``event`` name and a Unix
+    ``timestamp``. PayloadError names the first event that is not."""
     data = json_body(body)
     if type(data) is list and all(  # the common batch, checked in one pass without a call per event
             type(ev) is dict and type(ev.get("email")) is str and type(ev.get("event")) is str
-            and type(ev.get("timestamp")) is int and 0 <= ev["timestamp"] < MAX_UNIX_TIME and ev["email"].strip()
+            and ev["email"].strip() and (  # a Unix time that ``unix_time`` reads for sure:
+                # SendGrid's integers from 1970 to before MAX_UNIX_TIME, SendPulse's strings of
+                # at most 11 ASCII digits (below MAX_UNIX_TIME)
+                0 <= ts < MAX_UNIX_TIME if type(ts := ev.get("timestamp")) is int
+                else type(ts) is str and len(ts) <= 11 and ts.isdigit() and ts.isascii())
             for ev in data):
-        return len(data)
-    n = 0  # something is unusual: the parser's own checks, which say what is wrong
-    for i, ev, _email, _name in array_events(data, names[provider]):
-        unix_time(ev.get("timestamp"), f"event {i}: timestamp")  # the one field parse() refuses
-        n += 1
-    return n
-
-
-def json_array_events(body: bytes, provider: str) -> Iterator[tuple[int, dict[str, Any], str, str]]:
-    """(index, event, email, event name) of a JSON array of events (SendGrid, SendPulse)."""
-    return array_events(json_body(body), provider)
-
-
-def array_events(data: Any, provider: str) -> Iterator[tuple[int, dict[str, Any], str, str]]:
-    """``json_array_events`` of a body already decoded."""
+        return data
+    # Something is unusual (or the timestamps are not plain integers, as SendPulse's digit strings):
+    # the checks one by one, which say what is wrong. What passes above passes here too.
     if not isinstance(data, list):
         raise PayloadError(f"{provider} posts a JSON array of events")
     for i, ev in enumerate(data):
@@ -150,16 +153,30 @@ def array_events(data: Any, provider: str) -> Iterator[tuple[int, dict[str, Any]
         email, name = ev.get("email"), ev.get("event")
         if not isinstance(email, str) or not email.strip() or not isinstance(name, str):
             raise PayloadError(f"event {i}: needs 'email' and 'event'")
-        yield i, ev, email.strip(), name
+        unix_time(ev.get("timestamp"), f"event {i}: timestamp")
+    return data
+
+
+# A JSON escape of a UTF-16 surrogate: paired (an emoji) it decodes to one character; lone, it
+# decodes to a string no UTF-8 encoder accepts (RFC 8259 section 8.2).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
 def json_body(body: bytes) -> Any:
-    """The body as JSON, or PayloadError saying why not."""
+    """The body as JSON, or PayloadError saying why not (not UTF-8, also by a lone surrogate escape)."""
     try:
-        return json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise PayloadError("the body is not UTF-8") from None
     except RecursionError:
         raise PayloadError("JSON nested too deeply") from None
     except ValueError as exc:
         raise PayloadError(f"the body is not valid JSON: {exc}") from None
+    if b"\\" in body and _SURROGATE_ESCAPE.search(body):  # rare: only then look for a lone one
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise PayloadError("the body is not UTF-8: it escapes a lone UTF-16 surrogate") from None
+        except RecursionError:
+            raise PayloadError("JSON nested too deeply") from None
+    return data

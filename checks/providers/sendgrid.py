@@ -78,19 +78,25 @@ def _kind(ev: dict[str, Any]) -> str:
     return _KINDS.get(str(name), "other")
 
 
+def raw_events(body: bytes) -> list[dict[str, Any]]:
+    """The events of one Event Webhook POST as sent, checked (PayloadError says what is wrong)."""
+    return json_array_events(body, "SendGrid")
+
+
 def parse(body: bytes) -> list[ProviderEvent]:
     """The events of one Event Webhook POST."""
     out = []
-    for i, ev, email, name in json_array_events(body, "SendGrid"):
+    for ev in raw_events(body):  # checked there: nothing below refuses
+        name = ev["event"]
         custom = ev.get("custom_args")
         if type(custom) is not dict:
             custom = {}
         out.append(ProviderEvent(
-            kind=_kind(ev), recipient=email,
+            kind=_kind(ev), recipient=ev["email"].strip(),
             # Apple Mail Privacy Protection prefetches images: SendGrid flags those opens (delivery KPIs).
             provider_type="machine_open" if name == "open" and ev.get("sg_machine_open") is True else name,
             event_id=event_id(ev.get("sg_event_id"), ev),
-            occurred_at=unix_time(ev.get("timestamp"), f"event {i}: timestamp"),
+            occurred_at=unix_time(ev["timestamp"], "timestamp"),
             campaign_id=campaign_number(ev.get("auditor_campaign", custom.get("auditor_campaign"))),
             esp_campaign=short(ev.get("singlesend_id") or ev.get("marketing_campaign_id")
                                or ev.get("sg_message_id"), 200),

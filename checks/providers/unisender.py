@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import datetime
+from typing import Any
 
 from checks.providers import (
     PayloadError,
@@ -51,8 +53,9 @@ def sign(api_key: str, payload: dict) -> bytes:
     return placeholder.replace(json.dumps(api_key), json.dumps(auth), 1).encode("utf-8")
 
 
-def parse(body: bytes) -> list[ProviderEvent]:
-    """The recipient events of one UniOne webhook POST (spam-block notices are skipped)."""
+def raw_events(body: bytes) -> list[tuple[dict[str, Any], datetime]]:
+    """The ``event_data`` of each recipient event of one UniOne POST with its time (spam-block
+    notices skipped), checked (PayloadError says what is wrong)."""
     data = json_body(body)
     users = data.get("events_by_user") if isinstance(data, dict) else None
     if not isinstance(users, list):
@@ -63,21 +66,32 @@ def parse(body: bytes) -> list[ProviderEvent]:
         if not isinstance(events, list):
             raise PayloadError(f"events_by_user[{u}]: needs an 'events' array")
         for i, ev in enumerate(events):
-            where = f"events_by_user[{u}].events[{i}]"
             if not isinstance(ev, dict) or not isinstance(ev.get("event_data"), dict):
-                raise PayloadError(f"{where}: needs 'event_name' and 'event_data'")
+                raise PayloadError(f"events_by_user[{u}].events[{i}]: needs 'event_name' and 'event_data'")
             if ev.get("event_name") != "transactional_email_status":
                 continue
             d = ev["event_data"]
             email, status = d.get("email"), d.get("status")
             if not isinstance(email, str) or not email.strip() or not isinstance(status, str):
-                raise PayloadError(f"{where}: needs 'email' and 'status'")
-            meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
-            info = d.get("delivery_info") if isinstance(d.get("delivery_info"), dict) else {}
-            out.append(ProviderEvent(
-                kind=_KINDS.get(status, "other"), provider_type=status, recipient=email.strip(),
-                event_id=content_id(d), occurred_at=utc_text_time(d.get("event_time"), f"{where}: event_time"),
-                campaign_id=campaign_number(meta.get("auditor_campaign")),
-                esp_campaign=short(d.get("job_id"), 200),
-                reason=short(info.get("destination_response") or info.get("delivery_status"))))
+                raise PayloadError(f"events_by_user[{u}].events[{i}]: needs 'email' and 'status'")
+            try:
+                out.append((d, utc_text_time(d.get("event_time"), "event_time")))
+            except PayloadError as exc:
+                raise PayloadError(f"events_by_user[{u}].events[{i}]: {exc}") from None
+    return out
+
+
+def parse(body: bytes) -> list[ProviderEvent]:
+    """The recipient events of one UniOne webhook POST (spam-block notices are skipped)."""
+    out = []
+    for d, occurred_at in raw_events(body):  # checked there: nothing below refuses
+        status = d["status"]
+        meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
+        info = d.get("delivery_info") if isinstance(d.get("delivery_info"), dict) else {}
+        out.append(ProviderEvent(
+            kind=_KINDS.get(status, "other"), provider_type=status, recipient=d["email"].strip(),
+            event_id=content_id(d), occurred_at=occurred_at,
+            campaign_id=campaign_number(meta.get("auditor_campaign")),
+            esp_campaign=short(d.get("job_id"), 200),
+            reason=short(info.get("destination_response") or info.get("delivery_status"))))
     return out

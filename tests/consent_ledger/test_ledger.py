@@ -87,6 +87,16 @@ def test_pseudonyms_of_agrees_with_pseudonym_of_and_says_why_not(ledger):
     assert isinstance(phones["12"], InvalidIdentifier)
 
 
+def test_normalise_and_pseudonymise_keeps_the_normalised_form_beside_the_pseudonym(ledger):
+    raws = [" A.B+tag@Пример.РФ ", "a.b+tag@xn--e1afmkfd.xn--p1ai", "nobody", " A.B+tag@Пример.РФ "]
+    got = ledger.normalise_and_pseudonymise(raws, "email")
+    assert list(got) == raws[:3]
+    assert got[raws[0]] == got[raws[1]] == ("a.b+tag@xn--e1afmkfd.xn--p1ai", ledger.pseudonyms_of(raws)[raws[0]])
+    assert isinstance(got["nobody"], InvalidIdentifier) and str(got["nobody"]) == str(ledger.pseudonyms_of(["nobody"])["nobody"])
+    assert ledger.normalise_and_pseudonymise(["8 916 123 45 67"], "sms")["8 916 123 45 67"] == (
+        "+79161234567", ledger.pseudonym_of("+79161234567", "sms"))
+
+
 def test_bulk_lookup_builds_the_same_states_as_the_single_subject_read(ledger):
     """current_states (the gate's chunked IN read) and states_of (one subject's rows) read the
     projection through different queries: every shape of state must come out identical."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from tests.checks.providers.conftest import fixture_bytes, unisender_body
 
@@ -114,6 +115,9 @@ def test_malformed_truncated_and_oversized_bodies(hooks):
     assert r.status_code == 400 and "not valid JSON" in r.json["detail"]
     r = hooks.post("sendpulse", b'{"event": "spam"}')
     assert r.status_code == 400 and "array" in r.json["detail"]
+    # a lone surrogate escape: before, the worker's parse (or the inline one) failed on it after the 2xx
+    r = hooks.post("sendpulse", body.replace(b'"Firefox"', b'"Firefox \\ud800"'))
+    assert r.status_code == 400 and "lone UTF-16 surrogate" in r.json["detail"]
     big = json.dumps([json.loads(body)[0]] * 2000).encode()  # over the 64 KiB cap of the tests
     r = hooks.post("sendpulse", big)
     assert r.status_code == 413
@@ -183,3 +187,49 @@ def test_an_unsubscribe_stamped_ahead_of_our_clock_is_recorded_now(hooks_sqlite)
     (w,) = h.withdrawals("boris@example.org")
     assert w["claimed_at"] <= w["recorded_at"] and str(ahead) not in w["claimed_at"]
     assert h.gate()["boris@example.org"] == "CONSENT-WITHDRAWN"
+
+
+# Awkward addresses as providers send them, and what Auditor has always stored of them: the keyed
+# pseudonym and the SHA-256 of the normalised form (lower case, IDNA domain, plus tag kept, no spaces).
+AWKWARD = [("  Anna.Smith+Promo@Example.ORG ", "unsubscribe", "anna.smith+promo@example.org"),
+           ("boris@Пример.РФ", "spamreport", "boris@xn--e1afmkfd.xn--p1ai"),
+           ("ГЛЕБ+x@почта.рф", "bounce", "глеб+x@xn--80a1acny.xn--p1ai"),
+           ("\tDina@EXAMPLE.org\n", "bounce", "dina@example.org"),
+           (" anna.smith+promo@example.org", "delivered", "anna.smith+promo@example.org"),
+           ("Straße@Bücher.example", "open", "straße@xn--bcher-kva.example"),
+           ("not-an-address", "delivered", None)]
+
+
+def test_awkward_addresses_keep_their_pseudonyms_and_suppressions(hooks):
+    import hashlib
+    import hmac
+
+    from auditor.services import services
+
+    key = services(hooks.loop.app).ledger_key
+
+    def pseudonym(normalised: str) -> str:
+        return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+    def sha(normalised: str) -> str:
+        return hashlib.sha256(normalised.encode()).hexdigest()
+
+    body = json.dumps([{"email": raw, "event": name, "timestamp": 1795424400 + i, "sg_event_id": f"awk{i}",
+                        **({"type": "bounce", "reason": "550 5.1.1 no such user"} if name == "bounce" else {})}
+                       for i, (raw, name, _norm) in enumerate(AWKWARD)]).encode()
+    r = hooks.post("sendgrid", body)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert (r.json["events"], r.json["withdrawn"], r.json["hard_bounces"], r.json["invalid"]) == (7, 2, 2, 1)
+    with hooks.loop.app.extensions["auditor"].engine.connect() as c:
+        stored = {eid: (p, d) for eid, p, d in c.execute(sa.text(
+            "SELECT provider_event_id, recipient_pseudonym, recipient_sha256 FROM delivery_events"))}
+        bounced = set(c.execute(sa.text(
+            "SELECT pseudonym, recipient_sha256, provider_event_id FROM bounce_suppressions")))
+    assert stored == {f"awk{i}": (pseudonym(norm), sha(norm)) for i, (_raw, _name, norm) in enumerate(AWKWARD) if norm}
+    assert bounced == {(pseudonym("глеб+x@xn--80a1acny.xn--p1ai"), sha("глеб+x@xn--80a1acny.xn--p1ai"), "awk2"),
+                       (pseudonym("dina@example.org"), sha("dina@example.org"), "awk3")}
+    r = hooks.client.get("/api/v1/suppressions?format=jsonl", headers=hooks.loop.h("sender"))
+    rows = [json.loads(line) for line in r.get_data(as_text=True).splitlines()]
+    got = {(g.get("recipient") or g["recipient_sha256"], g["reason"]) for g in rows}
+    assert got == {("anna.smith+promo@example.org", "withdrawn"), ("boris@xn--e1afmkfd.xn--p1ai", "complaint"),
+                   (sha("глеб+x@xn--80a1acny.xn--p1ai"), "hard_bounce"), (sha("dina@example.org"), "hard_bounce")}
