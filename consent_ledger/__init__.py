@@ -12,7 +12,7 @@ from typing import Any
 _NAMES = {
     "Appended": "events", "ConsentState": "events", "EventIn": "events", "Evidence": "events",
     "InvalidEvent": "events", "VerifyReport": "events",
-    "InvalidIdentifier": "identifiers", "normalise_identifier": "identifiers", "pseudonym": "identifiers",
+    "InvalidIdentifier": "identifiers", "normalise_identifier": "identifiers", "is_pseudonym": "identifiers",
     "Ledger": "ledger", "LedgerError": "ledger", "Prepared": "ledger",
     "ProofError": "proofs", "verify_consistency": "proofs", "verify_inclusion": "proofs",
 }

@@ -88,3 +88,10 @@ def test_keyed_hash_is_hmac_sha256(key_len):
     for message in (b"", b"anna@example.org", os.urandom(1000)):
         assert mac.digest(message) == hmac.new(key, message, hashlib.sha256).digest()
     assert mac.pseudonym("anna@example.org") == hmac.new(key, b"anna@example.org", hashlib.sha256).hexdigest()
+
+
+def test_every_name_the_package_exports_resolves():
+    import consent_ledger
+
+    for name in consent_ledger.__all__:
+        assert getattr(consent_ledger, name) is not None, name
