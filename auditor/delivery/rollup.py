@@ -247,23 +247,35 @@ def _changes(before: Mapping[tuple, Any], after: Mapping[tuple, Any]
     return new, days
 
 
-def _neighbours(conn: Any, integration_id: int, flag: str, items: set[tuple]) -> dict[tuple, tuple[Any, Any]]:
-    """For each newly flagged (day, person[, message]): the previous and the next day with ``flag``
-    of the same message (or person), by index; None where there is none."""
+def _neighbours(conn: Any, integration_id: int, new: Mapping[str, set[tuple]]) -> dict[str, dict[tuple, tuple]]:
+    """For each newly flagged (day, person[, message]) of each flag: the previous and the next day
+    with that flag of the same message (or person), by index; None where there is none. One
+    statement for every flag of the batch."""
+    flags = [f for f, items in new.items() if items]
+    if not flags:
+        return {}
     x, y = R.alias("x"), R.alias("y")
-    per_message = flag not in PERSON_FLAGS
-    same = [y.c.integration_id == integration_id, y.c.recipient_pseudonym == x.c.recipient_pseudonym,
-            flagged(y, flag)]
-    if per_message:
-        same.append(y.c.ref == x.c.ref)
-    prev = sa.select(sa.func.max(y.c.day)).where(*same, y.c.day < x.c.day).scalar_subquery()
-    nxt = sa.select(sa.func.min(y.c.day)).where(*same, y.c.day > x.c.day).scalar_subquery()
     by_day: dict[Any, set[str]] = {}
-    for item in items:
-        by_day.setdefault(item[0], set()).add(item[1])
-    keys = [x.c.day, x.c.recipient_pseudonym, *([x.c.ref] if per_message else [])]
-    q = sa.select(*keys, prev, nxt).where(_touched(x, integration_id, by_day), flagged(x, flag)).distinct()
-    return {tuple(r[:-2]): (r[-2], r[-1]) for r in conn.execute(q) if tuple(r[:-2]) in items}
+    cols = []
+    for f in flags:
+        for item in new[f]:
+            by_day.setdefault(item[0], set()).add(item[1])
+        same = [y.c.integration_id == integration_id, y.c.recipient_pseudonym == x.c.recipient_pseudonym,
+                flagged(y, f), *([y.c.ref == x.c.ref] if f not in PERSON_FLAGS else [])]
+        has = flagged(x, f)
+        prev = sa.select(sa.func.max(y.c.day)).where(*same, y.c.day < x.c.day).scalar_subquery()
+        nxt = sa.select(sa.func.min(y.c.day)).where(*same, y.c.day > x.c.day).scalar_subquery()
+        cols += [sa.func.max(sa.case((has, 1))), sa.func.max(sa.case((has, prev))),
+                 sa.func.max(sa.case((has, nxt)))]
+    keys = [x.c.day, x.c.recipient_pseudonym, x.c.ref]
+    out: dict[str, dict[tuple, tuple]] = {f: {} for f in flags}
+    for r in conn.execute(sa.select(*keys, *cols).where(_touched(x, integration_id, by_day)).group_by(*keys)):
+        for i, f in enumerate(flags):
+            has, prev, nxt = r[3 + 3 * i:6 + 3 * i]
+            key = tuple(r[:2]) if f in PERSON_FLAGS else tuple(r[:3])
+            if has and key in new[f]:
+                out[f][key] = (prev, nxt)
+    return out
 
 
 def _links(found: Mapping[tuple, tuple[Any, Any]]) -> Counter:
@@ -286,12 +298,11 @@ def _links(found: Mapping[tuple, tuple[Any, Any]]) -> Counter:
 
 def _add_firsts(conn: Any, lite: bool, integration_id: int, new: Mapping[str, set[tuple]]) -> None:
     rows = []
-    for flag, items in new.items():
-        if items:
-            for (day, previous), n in _links(_neighbours(conn, integration_id, flag, items)).items():
-                if n:
-                    rows.append({"integration_id": integration_id, "flag": flag, "day": day, "previous": previous,
-                                 "n": n})
+    for flag, found in _neighbours(conn, integration_id, new).items():
+        for (day, previous), n in _links(found).items():
+            if n:
+                rows.append({"integration_id": integration_id, "flag": flag, "day": day, "previous": previous,
+                             "n": n})
     if rows:
         ins = (sqlite.insert if lite else postgresql.insert)(F)
         conn.execute(ins.on_conflict_do_update(index_elements=["integration_id", "day", "flag", "previous"],
