@@ -165,23 +165,23 @@ def _ref(e: Any) -> Any:
     return sa.func.coalesce(e.esp_campaign, sa.cast(e.campaign_id, sa.String), "")
 
 
-def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequence[str]) -> None:
-    """Roll up the events this batch stored (``delivery_events.inbox_id`` = the batch's entry).
+def record(conn: Any, integration_id: int, ids: Sequence[int]) -> None:
+    """Roll up the events this batch stored (``ids``: the ``delivery_events.id`` its INSERT returned).
 
     Called in the transaction that inserted them; events that were already stored (a replay)
-    belong to their first entry and were rolled up then. The message rows of the (day, person)
-    pairs the batch touches are read before and after its upsert: what changed is added to the
-    day figures, and each flag newly set on a day is linked to the neighbouring days with that
-    flag (found by index) in the period totals; the batch's messages' first submission and
-    delivery are read before and after too (latency).
+    belong to their first entry and were rolled up then. The events are found by primary key, so
+    no planner estimate (a new integration on a large table) can turn it into a scan. The message
+    rows of the (day, person) pairs the batch touches are read before and after its upsert: what
+    changed is added to the day figures, and each flag newly set on a day is linked to the
+    neighbouring days with that flag (found by index) in the period totals; the batch's messages'
+    first submission and delivery are read before and after too (latency).
     """
     e = _events().c
     lite = _is_sqlite(conn)
     if not lite:  # SQLite's write transaction is already the only one
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK, integration_id)))
-    mine = e.inbox_id.is_(None) if inbox_id is None else e.inbox_id == inbox_id
-    for n in range(0, len(event_ids), CHUNK):
-        batch = sa.and_(e.integration_id == integration_id, mine, e.provider_event_id.in_(list(event_ids[n:n + CHUNK])))
+    for n in range(0, len(ids), CHUNK):
+        batch = e.id.in_(list(ids[n:n + CHUNK]))
         keys = conn.execute(sa.select(day_of(lite, e.event_at), e.recipient_pseudonym).where(batch).distinct()).all()
         if not keys:
             continue
@@ -189,7 +189,9 @@ def record(conn: Any, integration_id: int, inbox_id: int | None, event_ids: Sequ
         for day, who in keys:
             by_day.setdefault(day, set()).add(who)
         touched = _touched(R, integration_id, by_day)
-        messages = sa.select(e.recipient_pseudonym.label("who"), _ref(e).label("ref")).where(batch).distinct()
+        # only a submission or a delivery can move a message's latency (opens and clicks cannot)
+        messages = (sa.select(e.recipient_pseudonym.label("who"), _ref(e).label("ref"))
+                    .where(batch, e.kind.in_((*kpi.SUBMITTED_KINDS, "delivered"))).distinct())
         before, late_before = _flags(conn, touched), _latency(conn, integration_id, messages)
         conn.execute(_upsert(lite, batch))
         after, late_after = _flags(conn, touched), _latency(conn, integration_id, messages)
@@ -320,13 +322,20 @@ def latency_of(where: Any, keys: Sequence[Any], t: Any = R) -> sa.Select:
 
 
 def _latency(conn: Any, integration_id: int, messages: sa.Select) -> dict[tuple[str, str], tuple[Any, Any]]:
-    """(person, message) -> (first delivery day, seconds) of the batch's messages, over all their days."""
+    """(person, message) -> (first delivery day, seconds) of the batch's messages, over all their days:
+    per message three index look-ups (correlated, so no planner can make a join of them a scan),
+    seconds as ``latency_of`` rounds them."""
     k = messages.subquery("k")
     c = R.c
-    q = latency_of(sa.and_(c.integration_id == integration_id, c.recipient_pseudonym == k.c.who,
-                            c.ref == k.c.ref), [c.recipient_pseudonym, c.ref]).select_from(
-        k.join(R, sa.and_(c.recipient_pseudonym == k.c.who, c.ref == k.c.ref)))
-    return {(r[0], r[1]): (r.day, r.seconds) for r in conn.execute(q)}
+    mine = [c.integration_id == integration_id, c.recipient_pseudonym == k.c.who, c.ref == k.c.ref]
+
+    def first(col: Any) -> Any:
+        return sa.select(sa.func.min(col)).where(*mine).scalar_subquery()
+
+    t = sa.select(k.c.who, k.c.ref, first(sa.case((c.delivered == 1, c.day))).label("day"),
+                  first(c.submitted_s).label("s"), first(c.delivered_s).label("d")).subquery("t")
+    q = sa.select(t.c.who, t.c.ref, t.c.day, sa.case((t.c.d >= t.c.s, sa.func.round(t.c.d - t.c.s))))
+    return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(q)}
 
 
 def _add_latency(conn: Any, lite: bool, integration_id: int, before: Mapping[tuple, tuple],

@@ -35,7 +35,8 @@ class Counts(BaseModel):
     sent: int
     delivered: int
     bounced_hard: int
-    bounced_soft: int
+    bounced_soft: int = Field(description="messages with a soft (temporary) bounce and no delivery in the scope: "
+                                          "a soft bounce the provider retried into a delivery is a delivery")
     deferred: int
     dropped: int
     complaints: int
@@ -45,7 +46,8 @@ class Counts(BaseModel):
 
 
 class Rates(BaseModel):
-    """Complaint and unsubscribe over delivered, the others over sent; null when nothing to divide by."""
+    """Complaint and unsubscribe over delivered, the others over sent (bounce: hard bounces and soft
+    bounces not delivered); null when nothing to divide by."""
 
     delivery: float | None
     bounce: float | None
@@ -70,7 +72,8 @@ class CampaignDelivery(Figures):
     """A campaign's delivery KPIs and findings."""
 
     campaign_id: int
-    delivery_seconds: dict[str, float | None]
+    delivery_seconds: dict[str, float | None] = Field(
+        description="p50 / p95 seconds from a message's first submission to its first delivery")
     findings: list[dict[str, Any]]
 
 
@@ -85,7 +88,9 @@ class PeriodKpis(Figures):
 
     from_: str = Field(alias="from")
     to: str
-    delivery_seconds: dict[str, float | None]
+    delivery_seconds: dict[str, float | None] = Field(
+        description="p50 / p95 seconds from first submission to first delivery of the messages first delivered "
+                    "in the period (timed from their first submission, also when that was before it)")
     days: list[Day]
     findings: list[dict[str, Any]]
 

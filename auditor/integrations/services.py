@@ -381,6 +381,22 @@ def address_sha256(normalised: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
+def store_events(session: Session, rows: list[dict[str, Any]], inbox_id: int) -> list[int]:
+    """INSERT delivery events (an event already stored is skipped) and return the ids of the rows
+    this batch stored: the roll-up's input.
+
+    The ids are read back by primary key (above the highest id before the INSERT, with this inbox
+    entry's id), the one index no planner estimate can pass over (a new integration on a large
+    table before ANALYZE looks empty and made a look-up by integration scan all its events). An
+    ``INSERT .. RETURNING`` of many rows costs PostgreSQL four times the plain INSERT.
+    """
+    table = DeliveryEvent.__table__
+    before = session.scalar(sa.select(sa.func.max(table.c.id))) or 0
+    session.execute(_insert(session, table).on_conflict_do_nothing(
+        index_elements=["integration_id", "provider_event_id"]), rows)
+    return list(session.scalars(sa.select(table.c.id).where(table.c.id > before, table.c.inbox_id == inbox_id)))
+
+
 def ingest(app: Flask, integration: Integration | HookTarget, events: Iterable[ProviderEvent], inbox_id: int, *,
            finish: bool = False) -> Processed:
     """Store provider events once each and apply their consequences (see the module's steps 2-3).
@@ -416,9 +432,7 @@ def ingest(app: Flask, integration: Integration | HookTarget, events: Iterable[P
     consequential = [r["provider_event_id"] for r in rows if r["kind"] in WITHDRAWAL_KINDS or r["kind"] == HARD_BOUNCE]
     with transaction(services(app).sessions) as s:
         if rows:
-            ins = _insert(s, table).on_conflict_do_nothing(index_elements=["integration_id", "provider_event_id"])
-            s.execute(ins, rows)
-            roll_up(s, integration.id, inbox_id, [r["provider_event_id"] for r in rows])
+            roll_up(s, integration.id, store_events(s, rows, inbox_id))
         claimed: set[str] = set()
         for i in range(0, len(consequential), 500):
             claimed.update(s.scalars(sa.select(table.c.provider_event_id).where(
