@@ -9,7 +9,10 @@ Events are generated in SQL (``generate_series`` / a recursive CTE) and rolled u
 migration's back-fill statement (``rollup.backfill``, the SQL ingestion runs per batch); its time
 is ``rollup_s``. ``ingest``: what the roll-up costs on the write side, events/s of the events
 INSERT as ``ingest()`` runs it (batches of 500) without and with the roll-up upsert.
-Memory: tracemalloc's peak of the KPI call at two sizes (flat = equal).
+``domain``: a sending domain's 30-day figures and its measured spam rate (BULK-SPAM-RATE's source),
+its campaign's events among the period's. Memory: tracemalloc's peak of the KPI call at two sizes
+(flat = equal). ``ingest_with_history``: ``rollup.record`` of batches of 1,000 events to people
+with 0, 30 and 120 days of history (SQLite, always).
 Run ``python bench/delivery.py`` (full), ``--quick`` (100,000 and 1,000,000 events),
 ``--database-url`` for PostgreSQL (a fresh, empty database: the bench creates its tables there).
 Prints one JSON document.
@@ -241,6 +244,14 @@ def main() -> None:
     result["period"] = {"events": period_n, "days": len(doc["days"]), "fill_s": round(fill_period, 1),
                         "rollup_s": round(rollup, 1),
                         "kpis_s": round(elapsed, 3), "raw_sql_s": round(base, 3), "ratio": round(elapsed / base, 2),
+                        "peak_bytes": peak, "sent": doc["counts"]["sent"]}
+    # a sending domain's figures over the same 30 days: its campaign's events among all the others
+    # (read from the message rows: its campaigns are linked when read)
+    with app.extensions["auditor"].sessions() as s:
+        domain = svc.sending_domains(s)[0]
+        elapsed, peak, doc = _timed(lambda: svc.domain_kpis(s, domain, start, today))
+        spam_s, _p, _r = _timed(lambda: svc.domain_spam_rate(s, domain, datetime.now(UTC)))
+    result["domain"] = {"events": campaign_n, "kpis_s": round(elapsed, 3), "spam_rate_s": round(spam_s, 3),
                         "peak_bytes": peak, "sent": doc["counts"]["sent"]}
     result["ingest"] = _ingest(app, 20_000 if args.quick else 100_000)
     result["ingest_with_history"] = _history()
