@@ -73,6 +73,9 @@ class DeliveryEvent(Base):
         Index("ix_delivery_events_campaign", "campaign_id", "event_at"),
         Index("ix_delivery_events_integration_day", "integration_id", "event_at"),
         Index("ix_delivery_events_pseudonym", "recipient_pseudonym"),
+        # what one inbox entry (or import) stored: read by entry, never by integration (a new
+        # integration on a large table looks empty to a stale planner and its range was scanned)
+        Index("ix_delivery_events_inbox", "inbox_id", "provider_event_id"),
     )
 
     id: Mapped[int] = mapped_column(RowId, primary_key=True)
