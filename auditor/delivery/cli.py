@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import click
 
 from auditor.cli import emit, fail, get_app, migrate
+from auditor.delivery.schemas import MAX_DAYS
+from auditor.periods import period
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -39,10 +41,10 @@ def kpis(names: tuple[str, ...], domains: tuple[str, ...], start: str | None, en
     from auditor.delivery import services as svc
     from auditor.integrations.services import list_integrations
 
-    last = _day(end, "--to") or datetime.now(UTC).date()
-    first = _day(start, "--from") or last - timedelta(days=29)
-    if first > last:
-        fail("--from is after --to")
+    try:
+        first, last = period(_day(start, "--from"), _day(end, "--to"), max_days=MAX_DAYS)
+    except ValueError as exc:
+        fail(f"--from / --to: {exc}")
     if domains and names:
         fail("--domain and --integration: give one or the other")
     app = get_app()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from auditor.periods import period
 
 MAX_DAYS = 366
 
@@ -19,13 +21,7 @@ class PeriodQuery(BaseModel):
 
     @model_validator(mode="after")
     def _period(self) -> PeriodQuery:
-        today = datetime.now(UTC).date()
-        self.end = self.end or today
-        self.start = self.start or self.end - timedelta(days=29)
-        if self.start > self.end:
-            raise ValueError("from is after to")
-        if (self.end - self.start).days >= MAX_DAYS:
-            raise ValueError(f"the period is longer than {MAX_DAYS} days")
+        self.start, self.end = period(self.start, self.end, max_days=MAX_DAYS)
         return self
 
 

@@ -26,12 +26,12 @@ from auditor.dmarc.models import (
     dialect_insert,
 )
 from auditor.dmarc.selectors import learn_selectors
+from auditor.periods import period  # noqa: F401  (the API and the views take periods here)
 from auditor.services import services
 from checks.dmarc_reports import AggregateReport, Report, ReportRefused, TlsReport, parse_report
 from checks.dmarc_sources import Source, SourceTotals, classify, source_findings, tls_findings  # noqa: F401
 from checks.findings import Finding
 
-DEFAULT_DAYS = 30
 BATCH = 5000
 MAX_PTR_LOOKUPS = 100
 PTR_RETRY = timedelta(days=7)
@@ -162,19 +162,6 @@ def _existing(s: Session, key: tuple[str, str, str]) -> int | None:
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-def period(start: date | None, end: date | None, today: date | None = None) -> tuple[date, date]:
-    """The inclusive period, defaulting to the last 30 days; ValueError if reversed."""
-    today = today or datetime.now(UTC).date()
-    end = end or today
-    try:
-        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    except OverflowError:
-        raise ValueError("to is too early") from None
-    if start > end:
-        raise ValueError("from is after to")
-    return start, end
-
 
 def _ptr_type(ptr: str | None) -> str | None:
     if not ptr:

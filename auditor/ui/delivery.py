@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
 
 from auditor.auth import requires_role
 from auditor.campaigns.services import current_policy
+from auditor.delivery.schemas import MAX_DAYS
 from auditor.delivery.views import domains, overview
+from auditor.periods import period
 from auditor.services import db
 from auditor.ui import bp
 from auditor.ui.access import REVIEWERS
 from reports.charts import delivery_charts
 
 
-def _day(name: str, default: date) -> date:
+def _day(name: str, default: date | None) -> date | None:
     try:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
@@ -27,10 +29,10 @@ def _day(name: str, default: date) -> date:
 @requires_role(*REVIEWERS)
 def delivery() -> str:
     """Each integration's delivery KPIs over the period (default the last 30 days)."""
-    end = _day("to", datetime.now(UTC).date())
-    start = _day("from", end - timedelta(days=29))
-    if start > end or (end - start).days > 366:
-        start = end - timedelta(days=29)
+    try:
+        start, end = period(_day("from", None), _day("to", None), max_days=MAX_DAYS)
+    except ValueError:  # a hand-edited address: the last 30 days
+        start, end = period(None, None)
     policy = current_policy(current_app)
     rows = overview(db(), start, end, policy)
     titles = {"delivery": _("Delivery rate"), "bounce": _("Bounce rate"), "complaint": _("Complaint rate")}

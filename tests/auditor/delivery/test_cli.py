@@ -33,6 +33,8 @@ def test_kpis_bad_input(stream_sqlite):
     app = stream_sqlite.hooks.loop.app
     for args, text in ((["kpis", "--from", "yesterday"], "not a date"),
                        (["kpis", "--from", "2026-12-02", "--to", "2026-12-01"], "after"),
+                       (["kpis", "--to", "0001-01-01"], "before 1970-01-01"),  # 30 days before: no such date
+                       (["kpis", "--from", "2025-01-01", "--to", "2026-12-01"], "longer than 366 days"),
                        (["kpis", "--integration", "nope"], "no integration named 'nope'")):
         r = run(app, args)
         assert r.exit_code == 2 and text in r.output, r.output

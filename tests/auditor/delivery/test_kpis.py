@@ -75,6 +75,9 @@ def test_a_period_without_the_events_and_an_integration_within_its_sla(stream_sq
     assert r.status_code == 404 and r.mimetype == "application/problem+json"
     r = stream_sqlite.get("/api/v1/integrations/sg/kpis?from=2026-12-01&to=2026-11-01")
     assert r.status_code in (400, 422) and r.mimetype == "application/problem+json"
+    for query in ("to=0001-01-01", "from=0001-01-01&to=0001-01-02"):  # 30 days before year 1: no such date
+        r = stream_sqlite.get(f"/api/v1/domains/shop.example/kpis?{query}")
+        assert r.status_code == 422 and "1970-01-01" in r.json["errors"][0]["msg"], r.get_data(as_text=True)
     assert stream_sqlite.get("/api/v1/campaigns/999/delivery").status_code == 404
 
 

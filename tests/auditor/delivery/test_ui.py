@@ -32,6 +32,7 @@ def test_delivery_page_and_campaign_panel(stream_sqlite):
     domains = page[page.index('data-testid="sending-domains"'):]
     assert '<th scope="row">shop.example</th><td>7</td><td>4</td>' in domains and "57.14%" in domains
     assert _client(stream_sqlite, "sender").get("/delivery").status_code == 403
+    assert legal.get("/delivery?to=0001-01-01").status_code == 200  # a hand-edited address: the last 30 days
     ru = legal.get(f"/delivery?{_period(stream_sqlite)}", headers={"Accept-Language": "ru"})
     assert ru.status_code == 200 and "Открытые нарушения" in ru.get_data(as_text=True)
     assert "Домены отправки" in ru.get_data(as_text=True)

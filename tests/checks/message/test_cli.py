@@ -14,7 +14,7 @@ from tests.conftest import Runner
 def cli(make_app, dns_server):
     """A runner on an app whose resolver is the loopback zone, with one domain blocklist."""
     server = dns_server(zone(), DOMAIN)
-    app = make_app(dns_nameservers=f"{server.address}:{server.port}", dns_timeout=1.0,
+    app = make_app(dns_nameservers=f"{server.address}:{server.port}", dns_timeout=3.0,
                    blocklists="domain:dbl.test=block")
     return Runner(app)
 
