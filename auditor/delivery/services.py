@@ -325,14 +325,18 @@ def integration_kpis(session: Session, name: str, start: date, end: date, policy
             "findings": [f.to_dict() for f in findings]}
 
 
-def domain_kpis(session: Session, domain: str, start: date, end: date, policy: Any | None = None
-                ) -> dict[str, Any]:
-    """A sending domain's figures over a period, per day: the events of its campaigns, every integration."""
+def domain_kpis(session: Session, domain: str, start: date, end: date, policy: Any | None = None,
+                totals_only: bool = False) -> dict[str, Any]:
+    """A sending domain's figures over a period, per day: the events of its campaigns, every integration.
+    ``totals_only``: its counts and rates alone (a table row: no days, percentiles or findings)."""
     domain = domain.strip().lower().rstrip(".")
     linked = domain_scope(session, domain)
     if linked is None:
         raise DeliveryError(f"no email campaign sends from {domain!r}")
     rows, events = _in_period(linked, start, end, by_link=True)
+    if totals_only:
+        return {"domain": domain, "from": start.isoformat(), "to": end.isoformat(),
+                **_figures(_figures_rows(session, rows, False))}
     total = _figures_rows(session, rows, False, _domain_latency(linked, start, end))
     figures = {**_figures(total), "delivery_seconds": _seconds(total), "days": _days(_day_rows(session, rows))}
     findings = after_withdrawal(session, rows, events, _grace(policy))
