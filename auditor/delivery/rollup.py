@@ -9,9 +9,15 @@ One SELECT defines a row (``_rows``); ingestion (``record``), the migration's ba
 bench all insert it with ``INSERT .. SELECT .. ON CONFLICT DO UPDATE`` (flags: max, times: min /
 max). Applying an event twice, late or out of order gives the same row: the figures are exact.
 
-``delivery_days`` holds per integration and day that day's counts (messages and people). A batch
-adds to it the change of the figures of the (day, person) pairs it touched: their figures
-(``day_figures``) read before and after its upsert; the back-fill rebuilds it from the rows.
+``delivery_days`` holds per integration and day that day's counts (messages and people);
+``delivery_firsts`` an integration's period totals, additive: per flag and day, how many
+messages (people) had that flag that day, by the previous day they had it, so that a period
+counts the ones whose previous day is before it; ``delivery_latency`` per day of first delivery
+the messages' whole seconds from first submission. A batch reads the message rows of the
+(day, person) pairs it touches and its messages' first submission and delivery before and after
+its upsert, and adds what changed; a flag newly set on a day is linked to the previous and next
+day with that flag of its message (person), found by index: a recipient's history is never
+re-read. The back-fill (``rebuild``) builds the three from the message rows.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ D = delivery_days
 F = delivery_firsts
 L = delivery_latency
 CHUNK = 500
-LOCK = 1_700_017  # pg_advisory_xact_lock(LOCK, integration id): one batch's day figures at a time
+LOCK = 1_700_017  # pg_advisory_xact_lock(LOCK, integration id): one batch's read-and-add at a time
 
 
 def _events() -> sa.Table:
