@@ -26,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -284,11 +285,30 @@ def bulk_append(ledger: Ledger, rows: Iterable[Row], actor: str, *, batch_size: 
             except BaseException:
                 segment.abort()
                 raise
+            finally:
+                _settle(pool, pending)
     finally:
         _worker_ledger = None
         # Also when this load kept the index: an earlier load killed mid-way may have left it dropped.
         rebuild_events_index(ledger)
         db.fold_wal(ledger.engine)
+
+
+def _settle(pool: Any, pending: deque[tuple[Batch, Any]], wait_s: float = 60.0) -> None:
+    """Let the workers finish the batches handed to them and exit, before the pool is torn down.
+
+    ``Pool.terminate`` kills workers where they stand: one killed while putting its result holds
+    the result queue's lock for ever, and the pool's task thread, putting its last sentinel on
+    that queue, blocks, and so does the ``with`` block's exit (a load that failed mid-way hung a
+    test run so). Closed and joined, the workers leave by their own sentinel and terminate finds
+    nothing to kill. A worker that died leaves its batch unanswered: after ``wait_s`` the pool is
+    terminated as it stands."""
+    deadline = time.monotonic() + wait_s
+    for _batch, result in pending:
+        result.wait(max(0.0, deadline - time.monotonic()))
+    pool.close()
+    if all(result.ready() for _batch, result in pending):
+        pool.join()
 
 
 def rebuild_events_index(ledger: Ledger) -> None:
