@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -67,6 +68,14 @@ def is_sqlite(engine_or_session) -> bool:
     """True when the bind is SQLite."""
     bind = getattr(engine_or_session, "bind", None) or engine_or_session
     return bind.dialect.name == "sqlite"
+
+
+def dialect_insert(bind) -> Any:
+    """The ``insert`` of the bind's dialect (SQLite or PostgreSQL), the one with ON CONFLICT;
+    ``bind``: an engine, a connection or a session."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return sqlite.insert if is_sqlite(bind) else postgresql.insert
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

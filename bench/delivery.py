@@ -93,10 +93,10 @@ def _baseline(engine, where: str) -> float:
 
 def _ingest(app, n: int) -> dict:
     """Events/s of ingest()'s events INSERT in batches of 500, without and with the roll-up upsert."""
-    from auditor.db import transaction
+    from auditor.db import dialect_insert, transaction
     from auditor.delivery.rollup import record
     from auditor.integrations.models import DeliveryEvent
-    from auditor.integrations.services import _insert, create_integration, store_events
+    from auditor.integrations.services import create_integration, store_events
 
     kinds = ("processed", "delivered", "opened", "deferred", "clicked")
     now = datetime.now(UTC)
@@ -116,7 +116,7 @@ def _ingest(app, n: int) -> dict:
                 if roll:  # as ingest() runs it: the stored rows' ids read back for the roll-up
                     record(s, iid, store_events(s, rows, b))
                 else:
-                    s.execute(_insert(s, table).on_conflict_do_nothing(
+                    s.execute(dialect_insert(s)(table).on_conflict_do_nothing(
                         index_elements=["integration_id", "provider_event_id"]), rows)
         out[f"{label}_per_s"] = round(n / (time.perf_counter() - t))
     base = (out["without_rollup_per_s"] + out["without_rollup_again_per_s"]) / 2

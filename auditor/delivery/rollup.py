@@ -27,8 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from auditor.db import dialect_insert, is_sqlite
 from auditor.delivery.models import (
     FLAGS,
     MESSAGE_FLAGS,
@@ -55,10 +55,6 @@ def _events() -> sa.Table:
     from auditor.integrations.models import DeliveryEvent
 
     return DeliveryEvent.__table__
-
-
-def _is_sqlite(bind: Any) -> bool:
-    return (getattr(bind, "bind", None) or bind).dialect.name == "sqlite"
 
 
 def day_of(lite: bool, col: Any) -> Any:
@@ -109,9 +105,10 @@ def _least(lite: bool, a: Any, b: Any) -> Any:
     return sa.func.min(sa.func.coalesce(a, b), sa.func.coalesce(b, a)) if lite else sa.func.least(a, b)
 
 
-def _upsert(lite: bool, where: Any) -> Any:
+def _upsert(conn: Any, where: Any) -> Any:
     """INSERT the rows of the events ``where`` selects, merging each into its stored row."""
-    ins = (sqlite.insert if lite else postgresql.insert)(R)
+    lite = is_sqlite(conn)
+    ins = dialect_insert(conn)(R)
     rows = _rows(lite, where)
     ex = ins.excluded
 
@@ -183,7 +180,7 @@ def record(conn: Any, integration_id: int, ids: Sequence[int]) -> None:
     first submission and delivery are read before and after too (latency).
     """
     e = _events().c
-    lite = _is_sqlite(conn)
+    lite = is_sqlite(conn)
     if not lite:  # SQLite's write transaction is already the only one
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK, integration_id)))
     for n in range(0, len(ids), CHUNK):
@@ -199,12 +196,12 @@ def record(conn: Any, integration_id: int, ids: Sequence[int]) -> None:
         messages = (sa.select(e.recipient_pseudonym.label("who"), _ref(e).label("ref"))
                     .where(batch, e.kind.in_((*kpi.SUBMITTED_KINDS, "delivered"))).distinct())
         before, late_before = _flags(conn, touched), _latency(conn, integration_id, messages)
-        conn.execute(_upsert(lite, batch))
+        conn.execute(_upsert(conn, batch))
         after, late_after = _flags(conn, touched), _latency(conn, integration_id, messages)
         new, days = _changes(before, after)
-        _add_days(conn, lite, [{"integration_id": integration_id, "day": d, **f} for d, f in days.items()])
-        _add_firsts(conn, lite, integration_id, new)
-        _add_latency(conn, lite, integration_id, late_before, late_after)
+        _add_days(conn, [{"integration_id": integration_id, "day": d, **f} for d, f in days.items()])
+        _add_firsts(conn, integration_id, new)
+        _add_latency(conn, integration_id, late_before, late_after)
 
 
 def _touched(t: Any, integration_id: int, by_day: Mapping[Any, Iterable[str]]) -> Any:
@@ -304,27 +301,36 @@ def _links(found: Mapping[tuple, tuple[Any, Any]]) -> Counter:
     return delta
 
 
-def _add_firsts(conn: Any, lite: bool, integration_id: int, new: Mapping[str, set[tuple]]) -> None:
+def _add_counts(conn: Any, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Add each row's ``n`` to the row of its key (a new key starts from it)."""
+    if rows:
+        ins = dialect_insert(conn)(table)
+        conn.execute(ins.on_conflict_do_update(index_elements=[c.name for c in table.primary_key.columns],
+                                               set_={"n": table.c.n + ins.excluded.n}), rows)
+
+
+def _add_firsts(conn: Any, integration_id: int, new: Mapping[str, set[tuple]]) -> None:
     rows = []
     for flag, found in _neighbours(conn, integration_id, new).items():
         for (day, previous), n in _links(found).items():
             if n:
                 rows.append({"integration_id": integration_id, "flag": flag, "day": day, "previous": previous,
                              "n": n})
-    if rows:
-        ins = (sqlite.insert if lite else postgresql.insert)(F)
-        conn.execute(ins.on_conflict_do_update(index_elements=["integration_id", "day", "flag", "previous"],
-                                               set_={"n": F.c.n + ins.excluded.n}), rows)
+    _add_counts(conn, F, rows)
 
 
 def latency_of(where: Any, keys: Sequence[Any], t: Any = R) -> sa.Select:
     """Per message (``keys``) of the rows of ``t`` ``where`` selects: the day of its first delivery
     and whole seconds from its first submission to it (NULL when either is missing or out of order)."""
     c = t.c
-    s, d = sa.func.min(c.submitted_s), sa.func.min(c.delivered_s)
     return (sa.select(*keys, sa.func.min(sa.case((c.delivered == 1, c.day))).label("day"),
-                      sa.case((d >= s, sa.func.round(d - s))).label("seconds"))
+                      latency_seconds(sa.func.min(c.submitted_s), sa.func.min(c.delivered_s)).label("seconds"))
             .where(where).group_by(*keys))
+
+
+def latency_seconds(submitted: Any, delivered: Any) -> Any:
+    """Whole seconds from submission to delivery; NULL when either is missing or out of order."""
+    return sa.case((delivered >= submitted, sa.func.round(delivered - submitted)))
 
 
 def _latency(conn: Any, integration_id: int, messages: sa.Select) -> dict[tuple[str, str], tuple[Any, Any]]:
@@ -340,11 +346,11 @@ def _latency(conn: Any, integration_id: int, messages: sa.Select) -> dict[tuple[
 
     t = sa.select(k.c.who, k.c.ref, first(sa.case((c.delivered == 1, c.day))).label("day"),
                   first(c.submitted_s).label("s"), first(c.delivered_s).label("d")).subquery("t")
-    q = sa.select(t.c.who, t.c.ref, t.c.day, sa.case((t.c.d >= t.c.s, sa.func.round(t.c.d - t.c.s))))
+    q = sa.select(t.c.who, t.c.ref, t.c.day, latency_seconds(t.c.s, t.c.d))
     return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(q)}
 
 
-def _add_latency(conn: Any, lite: bool, integration_id: int, before: Mapping[tuple, tuple],
+def _add_latency(conn: Any, integration_id: int, before: Mapping[tuple, tuple],
                  after: Mapping[tuple, tuple]) -> None:
     delta: Counter = Counter()
     for key, now in after.items():
@@ -355,17 +361,14 @@ def _add_latency(conn: Any, lite: bool, integration_id: int, before: Mapping[tup
             delta[was] -= 1
         if now[0] is not None and now[1] is not None:
             delta[now] += 1
-    rows = [{"integration_id": integration_id, "day": day, "seconds": secs, "n": n}
-            for (day, secs), n in delta.items() if n]
-    if rows:
-        ins = (sqlite.insert if lite else postgresql.insert)(L)
-        conn.execute(ins.on_conflict_do_update(index_elements=["integration_id", "day", "seconds"],
-                                               set_={"n": L.c.n + ins.excluded.n}), rows)
+    _add_counts(conn, L, [{"integration_id": integration_id, "day": day, "seconds": secs, "n": n}
+                          for (day, secs), n in delta.items() if n])
 
 
-def _add_days(conn: Any, lite: bool, changes: list[dict[str, Any]]) -> None:
+def _add_days(conn: Any, changes: list[dict[str, Any]]) -> None:
     """Add each change to its day's figures (a new day starts from it)."""
-    ins = (sqlite.insert if lite else postgresql.insert)(D)
+    lite = is_sqlite(conn)
+    ins = dialect_insert(conn)(D)
     ex = ins.excluded
     merged = {n: D.c[n] + ex[n] for n in FLAGS}
     merged.update(first_event_at=_least(lite, D.c.first_event_at, ex.first_event_at),
@@ -377,7 +380,7 @@ def backfill(conn: Any, where: Any = None, totals: bool = True) -> None:
     """Roll up every stored event (the migration), or those ``where`` selects, in one statement;
     then rebuild the day figures (and, with ``totals``, the period totals and latency) from the
     message rows."""
-    conn.execute(_upsert(_is_sqlite(conn), sa.true() if where is None else where))
+    conn.execute(_upsert(conn, sa.true() if where is None else where))
     rebuild(conn, totals)
 
 

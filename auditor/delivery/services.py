@@ -28,7 +28,7 @@ from auditor.delivery.models import (
     delivery_messages,
     message_count,
 )
-from auditor.delivery.rollup import SOFT_OR_DELIVERED, latency_of
+from auditor.delivery.rollup import SOFT_OR_DELIVERED, latency_of, latency_seconds
 from auditor.integrations.models import DeliveryEvent, Integration
 from checks import delivery as kpi
 from consent_ledger.schema import events as ledger_events
@@ -73,8 +73,7 @@ def _figures_rows(session: Session, where: Any, per_campaign: bool, latency: Any
     out["first_event_at"] = out["last_event_at"] = None
     histogram = []
     if per_campaign:
-        s, d = sa.func.min(R.c.submitted_s), sa.func.min(R.c.delivered_s)
-        dur = sa.case((d >= s, sa.func.round(d - s))).label("dur")
+        dur = latency_seconds(sa.func.min(R.c.submitted_s), sa.func.min(R.c.delivered_s)).label("dur")
         m = _grouped(where, [who, dur], FLAGS).group_by(None).group_by(who).subquery("m")
         for row in session.execute(sa.select(m.c.dur, sa.func.count().label("n"), *_sums(m, FLAGS),
                                              sa.func.min(m.c.first_event_at).label("first_event_at"),

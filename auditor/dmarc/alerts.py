@@ -10,8 +10,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from auditor.db import utcnow
-from auditor.dmarc.models import UnauthorisedSource, dialect_insert
+from auditor.db import dialect_insert, utcnow
+from auditor.dmarc.models import UnauthorisedSource
 from auditor.monitoring import alerts as alerting
 from auditor.services import services
 from checks.dmarc_reports import AggregateReport

@@ -18,20 +18,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from auditor.db import Base, utcnow
 
 Id = BigInteger().with_variant(Integer, "sqlite")
-
-
-def dialect_insert(session: Session) -> Any:
-    """The ``insert`` of the session's dialect (SQLite or PostgreSQL), which has ON CONFLICT."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 class DmarcReport(Base):

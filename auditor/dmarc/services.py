@@ -15,7 +15,7 @@ from sqlalchemy import case, func, insert, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from auditor.db import transaction, utcnow
+from auditor.db import dialect_insert, transaction, utcnow
 from auditor.dmarc.alerts import new_unauthorised, send_unauthorised_alert
 from auditor.dmarc.models import (
     DmarcRecord,
@@ -23,7 +23,6 @@ from auditor.dmarc.models import (
     DmarcSourceDay,
     SourcePtr,
     TlsPolicyResult,
-    dialect_insert,
 )
 from auditor.dmarc.selectors import learn_selectors
 from auditor.periods import period  # noqa: F401  (the API and the views take periods here)

@@ -23,10 +23,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from auditor.db import is_sqlite, transaction
+from auditor.db import dialect_insert, transaction
 from auditor.delivery.links import campaign_of_url
 from auditor.delivery.rollup import record as roll_up
 from auditor.integrations.models import BounceSuppression, DeliveryEvent, InboxEntry, Integration
@@ -196,10 +195,6 @@ def forget_hook_target(bind: Any, digest: str) -> None:
 
 def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
-def _insert(session_or_conn: Any, table: sa.Table) -> Any:
-    return (sqlite.insert if is_sqlite(session_or_conn) else postgresql.insert)(table)
 
 
 # --- the inbox ---------------------------------------------------------------------------------
@@ -393,7 +388,7 @@ def store_events(session: Session, rows: list[dict[str, Any]], inbox_id: int) ->
     """
     table = DeliveryEvent.__table__
     before = session.scalar(sa.select(sa.func.max(table.c.id))) or 0
-    session.execute(_insert(session, table).on_conflict_do_nothing(
+    session.execute(dialect_insert(session)(table).on_conflict_do_nothing(
         index_elements=["integration_id", "provider_event_id"]), rows)
     ids: list[int] = []
     for n in range(0, len(rows), 500):  # each way in is an index: the entry's, or the primary key's range
@@ -520,7 +515,7 @@ def _suppress(s: Session, integration: Integration | HookTarget, items: list[tup
                             "reason": e.reason, "bounced_at": e.occurred_at.astimezone(UTC),
                             "created_at": datetime.now(UTC)})
     table = BounceSuppression.__table__
-    s.execute(_insert(s, table).on_conflict_do_nothing(index_elements=["pseudonym", "channel"]), list(rows.values()))
+    s.execute(dialect_insert(s)(table).on_conflict_do_nothing(index_elements=["pseudonym", "channel"]), list(rows.values()))
     return len(rows)
 
 

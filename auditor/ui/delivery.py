@@ -18,11 +18,11 @@ from auditor.ui.access import REVIEWERS
 from reports.charts import delivery_charts
 
 
-def _day(name: str, default: date | None) -> date | None:
+def _day(name: str) -> date | None:
     try:
         return date.fromisoformat(request.args.get(name, ""))
     except ValueError:
-        return default
+        return None
 
 
 @bp.get("/delivery")
@@ -30,7 +30,7 @@ def _day(name: str, default: date | None) -> date | None:
 def delivery() -> str:
     """Each integration's delivery KPIs over the period (default the last 30 days)."""
     try:
-        start, end = period(_day("from", None), _day("to", None), max_days=MAX_DAYS)
+        start, end = period(_day("from"), _day("to"), max_days=MAX_DAYS)
     except ValueError:  # a hand-edited address: the last 30 days
         start, end = period(None, None)
     policy = current_policy(current_app)
