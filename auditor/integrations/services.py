@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -472,10 +473,23 @@ def withdrawal_sources(session: Session, history: list[dict[str, Any]]) -> dict[
 def _withdraw(app: Flask, ledger: Any, integration: Integration | HookTarget,
               items: list[tuple[ProviderEvent, str, str]]) -> int:
     """Append ``withdrawn`` once per person, unless already stopped or consent was given after."""
-    from consent_ledger import EventIn, Evidence
-
     if not items:
         return 0
+    # The state read and the append are one step per channel and purpose in this process: two
+    # entries drained at once (two threads, the same unsubscribe in both) each read "not stopped"
+    # and appended a second withdrawal. Worker processes (Celery) can still race: see
+    # docs/integrations.md.
+    with _WITHDRAWING.setdefault((integration.channel, integration.purpose), threading.Lock()):
+        return _withdraw_locked(ledger, integration, items)
+
+
+_WITHDRAWING: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _withdraw_locked(ledger: Any, integration: Integration | HookTarget,
+                     items: list[tuple[ProviderEvent, str, str]]) -> int:
+    from consent_ledger import EventIn, Evidence
+
     first: dict[str, tuple[ProviderEvent, str, str]] = {}
     for item in sorted(items, key=lambda m: m[0].occurred_at):
         first.setdefault(item[1], item)
